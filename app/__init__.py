@@ -1,0 +1,3 @@
+"""layerlab: see what PyTorch layers do."""
+
+__version__ = "0.1.0"

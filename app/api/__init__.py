@@ -1,0 +1,1 @@
+"""The web layer: thin routers over the engine, renderer, datasets and stores."""

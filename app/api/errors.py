@@ -1,0 +1,49 @@
+"""Engine and store refusals as HTTP answers in FastAPI's own error shape.
+
+``{"detail": [{"loc": ["body", "layers", 3], "msg": "…", "type": "…", "ctx": {…}}]}`` for 422s, so a
+client handles a refused pipeline exactly like any other validation error; a plain ``detail``
+string for 404/413/415/503. Bad input is never a 500.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..engine.errors import EngineError, InputError, LayerError
+from ..errors import BusyError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+
+
+def _layer_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LayerError)
+    ctx = {"layer": exc.layer_type, "index": exc.position + 1, **({"param": exc.param} if exc.param else {}), **exc.context}
+    detail = {"loc": ["body", "layers", exc.position], "msg": exc.message, "type": "layer_refused", "ctx": ctx}
+    return JSONResponse({"detail": [detail]}, status_code=422)
+
+
+def _input_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    loc = ["body", "input"] + ([exc.field_name] if exc.field_name else [])
+    return JSONResponse({"detail": [{"loc": loc, "msg": exc.message, "type": "input_refused"}]}, status_code=422)
+
+
+def _engine_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EngineError)
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": exc.message, "type": "value_error"}]}, status_code=422)
+
+
+def _status(code: int):
+    def handler(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    return handler
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(LayerError, _layer_error)
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(EngineError, _engine_error)
+    app.add_exception_handler(NotFoundError, _status(404))
+    app.add_exception_handler(PayloadTooLargeError, _status(413))
+    app.add_exception_handler(UnsupportedMediaError, _status(415))
+    app.add_exception_handler(BusyError, _status(503))

@@ -1,0 +1,11 @@
+"""Collects every router; ``app.main`` includes this one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .routes import activations, datasets, health, layers, losses, pages, pipeline, runs, uploads
+
+api_router = APIRouter()
+for module in (health, layers, pipeline, runs, activations, losses, uploads, datasets, pages):
+    api_router.include_router(module.router)

@@ -1,0 +1,142 @@
+"""Response models of the REST contract (``../shared/API.md``), and their builders from engine records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..engine.summary import tensor_stats, tensor_values
+from ..runs import RunResult
+
+
+class Stats(BaseModel):
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None = Field(description="torch.std (unbiased); null for a single value.")
+    zero_fraction: float | None
+    nan_count: int = 0
+    inf_count: int = 0
+
+
+class InputResult(BaseModel):
+    shape: list[int]
+    stats: Stats
+    values: Any = Field(None, description="Exact values when at most 4,096 elements, else null.")
+    image_url: str
+
+
+class LayerResult(BaseModel):
+    index: int = Field(description="1-based; stage 0 is the input.")
+    type: str
+    module: str = Field(description="The module as torch prints it.")
+    input_shape: list[int]
+    output_shape: list[int]
+    params: int
+    mult_adds: int = Field(description="Multiply-accumulates of one forward pass (0 for layers without weights).")
+    stats: Stats
+    values: Any = Field(None, description="Exact output when at most 4,096 elements, else null (non-finite → null).")
+    indices: Any = Field(None, description="MaxPool2d/AdaptiveMaxPool2d with return_indices: where each max came from.")
+    image_url: str
+    time_ms: float
+    notes: list[str] = Field(default_factory=list, description="What a learner might miss: lost batch dimension, no-op, warnings.")
+
+
+class RunResponse(BaseModel):
+    run_id: str
+    input: InputResult
+    layers: list[LayerResult]
+    output_shape: list[int]
+    params: int = Field(description="Total parameters of the pipeline.")
+    mult_adds: int
+    seed: int
+    mode: str
+    code: str = Field(description="PyTorch source that rebuilds the same pipeline, weights and outputs.")
+
+
+def map_url(run_id: str, k: int) -> str:
+    return f"/api/runs/{run_id}/maps/{k}.png"
+
+
+def run_response(result: RunResult) -> RunResponse:
+    trace, run_id = result.trace, result.run_id
+    layers = [
+        LayerResult(
+            index=s.stage.index,
+            type=s.stage.spec.name,
+            module=s.module_repr,
+            input_shape=list(s.stage.input_shape),
+            output_shape=list(s.output.shape),
+            params=s.stage.params,
+            mult_adds=s.stage.mult_adds,
+            stats=Stats(**tensor_stats(s.output)),
+            values=tensor_values(s.output),
+            indices=tensor_values(s.indices),
+            image_url=map_url(run_id, s.stage.index),
+            time_ms=round(s.time_ms, 4),
+            notes=s.notes,
+        )
+        for s in trace.stages
+    ]
+    return RunResponse(
+        run_id=run_id,
+        input=InputResult(
+            shape=list(trace.input.shape),
+            stats=Stats(**tensor_stats(trace.input)),
+            values=tensor_values(trace.input),
+            image_url=map_url(run_id, 0),
+        ),
+        layers=layers,
+        output_shape=list(trace.output.shape),
+        params=sum(s.stage.params for s in trace.stages),
+        mult_adds=sum(s.stage.mult_adds for s in trace.stages),
+        seed=trace.seed,
+        mode=trace.mode.value,
+        code=result.code,
+    )
+
+
+class ParamInfo(BaseModel):
+    name: str
+    type: str = Field(description="int, float, bool, choice, int_or_pair, float_or_pair, padding, output_size, tensor")
+    default: Any = Field(description="torch's default; null where torch has none (required) or None.")
+    required: bool
+    inferred: bool = Field(description="Filled from the incoming shape when left out.")
+    nullable: bool
+    constraints: dict[str, Any] = Field(default_factory=dict, description="ge / gt / le bounds and choices.")
+    doc: str
+
+
+class LayerInfo(BaseModel):
+    type: str
+    torch_class: str
+    category: str
+    doc: str
+    params: list[ParamInfo]
+    formula: str = Field(description="The output size, in words.")
+    input_ranks: list[int] | None = Field(description="Accepted input dimensionalities (null: any).")
+    tensors: list[str] = Field(description="Explicit tensors a request may give (weight, bias).")
+    extra_fields: dict[str, str] = Field(default_factory=dict, description="layerlab's own fields, e.g. indices_from.")
+
+
+class CurveResponse(BaseModel):
+    type: str
+    x: list[float]
+    y: list[float | None]
+    grad: list[float | None] = Field(description="dy/dx by autograd.")
+
+
+class LossResponse(BaseModel):
+    type: str
+    loss: Any = Field(description="A float, or nested values for reduction='none'.")
+    grad: Any = Field(description="d loss / d input (of loss.sum() for reduction='none').")
+    input_shape: list[int]
+    target_shape: list[int]
+    target_dtype: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    version: str

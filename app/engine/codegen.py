@@ -1,0 +1,84 @@
+"""PyTorch source that rebuilds a pipeline: the ``code`` field and the lab's "Copy as PyTorch".
+
+Run after the same ``torch.manual_seed(seed)`` it builds the same modules in the same order, so it
+draws the same initial weights and gives the same outputs. A pipeline where no stage hands indices
+on is an ``nn.Sequential``; otherwise the stages are called one by one so indices can be passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .plan import Plan, Stage
+from .registry import REQUIRED
+from .schema import Mode
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_arg(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def module_source(stage: Stage) -> str:
+    """``nn.Conv2d(3, 6, kernel_size=3, padding=1)``: required arguments by position, the rest only if not default."""
+    positional, keywords = [], []
+    for param in stage.spec.params:
+        if param.name not in stage.kwargs:
+            continue
+        value = stage.kwargs[param.name]
+        if param.default is REQUIRED and not keywords:
+            positional.append(_arg(value))
+        elif param.default is REQUIRED or value != param.default:
+            keywords.append(f"{param.name}={_arg(value)}")
+    return f"nn.{stage.spec.name}({', '.join(positional + keywords)})"
+
+
+def _tensor_literal(t: torch.Tensor) -> str:
+    return f"torch.tensor({t.tolist()!r})"
+
+
+def _uses_indices(plan: Plan) -> bool:
+    return any(s.returns_indices or s.indices_from is not None for s in plan.stages)
+
+
+def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = None) -> str:
+    sequential = not _uses_indices(plan)
+    container = "nn.Sequential(" if sequential else "nn.ModuleList(["
+    closing = ")" if sequential else "])"
+    lines = [
+        "import torch",
+        "import torch.nn as nn",
+        "",
+        f"torch.manual_seed({seed})",
+        f"model = {container}",
+        *(f"    {module_source(s)},  # {s.index}: {_shape(s.input_shape)} -> {_shape(s.output_shape)}" for s in plan.stages),
+        closing,
+    ]
+    explicit = [(s, name, t) for s in plan.stages for name, t in s.explicit.items()]
+    if explicit:
+        lines.append("with torch.no_grad():")
+        lines += [f"    model[{s.position}].{name}.copy_({_tensor_literal(t)})" for s, name, t in explicit]
+    lines += [f"model.{mode.value}()", ""]
+    lines.append(input_code or f"x = torch.rand({', '.join(map(str, plan.input_shape))})  # your input")
+    lines.append("with torch.no_grad():")
+    if sequential:
+        lines.append("    y = model(x)")
+    else:
+        previous = "x"
+        for s in plan.stages:
+            args = previous + (f", indices{s.indices_from + 1}" if s.indices_from is not None else "")
+            target = f"x{s.index}, indices{s.index}" if s.returns_indices else f"x{s.index}"
+            lines.append(f"    {target} = model[{s.position}]({args})")
+            previous = f"x{s.index}"
+        lines.append(f"    y = {previous}")
+    lines.append("print(y.shape)")
+    return "\n".join(lines) + "\n"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"

@@ -1,0 +1,216 @@
+"""Shape inference on torch's ``meta`` device: refuse a pipeline before allocating anything.
+
+Every layer is built with its inferred sizes and run on a meta tensor, stage by stage, so torch
+itself decides what is valid (nothing here re-implements a shape rule). What torch says is then
+explained in a learner's words by :mod:`app.engine.explain`. The resulting :class:`Plan` holds the
+complete constructor arguments the real run (and the ``code`` field) use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .errors import LayerError
+from .explain import explain_refusal, layer_label
+from .registry import REGISTRY, LayerSpec, Shape
+
+LayerConfig = dict[str, Any]
+
+
+@dataclass
+class Stage:
+    """One layer as it will be built: its spec, torch kwargs, shapes and any explicit tensors."""
+
+    position: int  # 0-based place in the request; the answer's "index" is position + 1
+    spec: LayerSpec
+    kwargs: dict[str, Any]
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    mult_adds: int
+    explicit: dict[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
+    indices_from: int | None = None  # position of the MaxPool2d feeding a MaxUnpool2d
+    indices_shape: Shape | None = None  # for a stage that returns indices
+
+    @property
+    def index(self) -> int:
+        return self.position + 1
+
+    @property
+    def returns_indices(self) -> bool:
+        return bool(self.kwargs.get("return_indices"))
+
+    def build(self, device: str | torch.device | None = None) -> nn.Module:
+        with torch.device(device) if device is not None else contextlib.nullcontext():
+            return self.spec.cls(**self.kwargs)
+
+
+@dataclass
+class Plan:
+    input_shape: Shape
+    stages: list[Stage]
+
+
+def _tuples(value: Any) -> Any:
+    # JSON arrays arrive as lists; torch's _size_2_t wants tuples (its repr shows them too).
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+def _numel(shape: Shape) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+def _shape_text(shape: Shape) -> str:
+    return "×".join(map(str, shape)) if shape else "a scalar"
+
+
+def _indices_sources(layers: list[LayerConfig]) -> dict[int, int]:
+    """Map each MaxUnpool2d's position to the position of the MaxPool2d it takes indices from."""
+    sources: dict[int, int] = {}
+    for position, layer in enumerate(layers):
+        if layer["type"] != "MaxUnpool2d":
+            continue
+        k = layer["indices_from"]
+        source = k - 1
+        if not 0 <= source < position or layers[source]["type"] != "MaxPool2d":
+            earlier = [i + 1 for i, lay in enumerate(layers[:position]) if lay["type"] == "MaxPool2d"]
+            hint = (
+                f"set indices_from to {' or '.join(map(str, earlier))}"
+                if earlier
+                else "add a MaxPool2d before it"
+            )
+            got = f"layer {k} is {layers[source]['type']}" if 0 <= source < len(layers) else f"there is no layer {k} before it"
+            raise LayerError(
+                position,
+                "MaxUnpool2d",
+                f"Layer {position + 1} (MaxUnpool2d) needs indices_from to name an earlier MaxPool2d "
+                f"(by its 1-based index), but {got}; {hint}.",
+                param="indices_from",
+                context={"expected": "index of an earlier MaxPool2d", "got": k},
+            )
+        sources[position] = source
+    return sources
+
+
+def _constructor_kwargs(spec: LayerSpec, layer: LayerConfig, in_shape: Shape, position: int) -> dict[str, Any]:
+    kwargs = {p.name: _tuples(layer[p.name]) for p in spec.params if p.name in layer}
+    if isinstance(kwargs.get("bias"), tuple):  # explicit bias values imply torch's bias=True
+        kwargs["bias"] = True
+    if spec.infer is not None:
+        if spec.input_ranks is not None and len(in_shape) not in spec.input_ranks or len(in_shape) == 0:
+            ranks = " or ".join(f"{r}-D" for r in spec.input_ranks) if spec.input_ranks else "at least 1-D"
+            raise LayerError(
+                position,
+                spec.name,
+                f"Layer {position + 1} ({spec.name}) expects a {ranks} input, but gets shape "
+                f"{_shape_text(in_shape)} ({len(in_shape)}-D). "
+                + _rank_hint(spec, in_shape),
+                context={"expected": ranks, "got": list(in_shape)},
+            )
+        for name, value in spec.infer(in_shape).items():
+            if kwargs.get(name) is None:
+                kwargs[name] = value
+    return kwargs
+
+
+def _rank_hint(spec: LayerSpec, in_shape: Shape) -> str:
+    if len(in_shape) < 3:
+        return "Image layers must come before Flatten/Linear, or give the input as (N, C, H, W)."
+    return "Reshape the input to (N, C, H, W)."
+
+
+def _explicit_tensors(stage_module: nn.Module, spec: LayerSpec, layer: LayerConfig, position: int) -> dict[str, torch.Tensor]:
+    explicit: dict[str, torch.Tensor] = {}
+    for name in spec.tensors:
+        value = layer.get(name)
+        if not isinstance(value, list | float | int) or isinstance(value, bool):
+            continue
+        label = layer_label(spec, layer, position)
+        try:
+            tensor = torch.tensor(value, dtype=torch.float32)
+        except (ValueError, TypeError) as exc:
+            raise LayerError(position, spec.name, f"{label}: {name} is not a rectangular array of numbers ({exc}).", param=name) from exc
+        target = getattr(stage_module, name, None)
+        if not isinstance(target, torch.Tensor):
+            why = "affine=False" if spec.name == "BatchNorm2d" else "bias=False"
+            raise LayerError(position, spec.name, f"{label} has no {name} with {why}; remove {name} or change that.", param=name)
+        if tuple(tensor.shape) != tuple(target.shape):
+            raise LayerError(
+                position,
+                spec.name,
+                f"{label}: {name} must have shape {_shape_text(tuple(target.shape))} (torch's layout for this "
+                f"layer), but the values given have shape {_shape_text(tuple(tensor.shape))}.",
+                param=name,
+                context={"expected": list(target.shape), "got": list(tensor.shape)},
+            )
+        explicit[name] = tensor
+    return explicit
+
+
+def _check_limit(position: int, spec: LayerSpec, what: str, shape: Shape, max_elements: int, param: str | None = None) -> None:
+    n = _numel(shape)
+    if n > max_elements:
+        raise LayerError(
+            position,
+            spec.name,
+            f"Layer {position + 1} ({spec.name}) would hold {_shape_text(shape)} = {n:,} values in its {what}, "
+            f"above this server's limit of {max_elements:,} (LAYERLAB_MAX_ELEMENTS). "
+            "Use a smaller input, fewer channels or a larger stride.",
+            param=param,
+            context={"limit": max_elements, "got": n},
+        )
+
+
+def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) -> Plan:
+    """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse."""
+    sources = _indices_sources(layers)
+    needs_indices = set(sources.values())
+    stages: list[Stage] = []
+    shape = tuple(input_shape)
+    with warnings.catch_warnings():
+        # Building on meta warns about no-op initialisation of empty tensors; the real run records
+        # the warnings that matter (e.g. Softmax's implicit dim).
+        warnings.simplefilter("ignore")
+        for position, layer in enumerate(layers):
+            spec = REGISTRY[layer["type"]]
+            kwargs = _constructor_kwargs(spec, layer, shape, position)
+            if position in needs_indices:
+                kwargs["return_indices"] = True
+            stage = Stage(position, spec, kwargs, shape, shape, 0, 0, indices_from=sources.get(position))
+            try:
+                module = stage.build("meta")
+            except Exception as exc:  # torch's constructor refused the arguments
+                raise explain_refusal(stage, layer, exc) from exc
+            for name, p in module.named_parameters():
+                _check_limit(position, spec, f"parameter {name}", tuple(p.shape), max_elements, param=name)
+            stage.params = sum(p.numel() for p in module.parameters())
+            stage.explicit = _explicit_tensors(module, spec, layer, position)
+            x = torch.empty(shape, device="meta")
+            args: list[torch.Tensor] = [x]
+            if stage.indices_from is not None:
+                source = stages[stage.indices_from]
+                assert source.indices_shape is not None
+                args.append(torch.empty(source.indices_shape, dtype=torch.long, device="meta"))
+            try:
+                out = module(*args)
+            except Exception as exc:  # torch refused the input for this layer
+                raise explain_refusal(stage, layer, exc) from exc
+            if isinstance(out, tuple):
+                out, indices = out
+                stage.indices_shape = tuple(indices.shape)
+            stage.output_shape = tuple(out.shape)
+            _check_limit(position, spec, "output", stage.output_shape, max_elements)
+            if spec.mult_adds is not None:
+                stage.mult_adds = spec.mult_adds(module, shape, stage.output_shape)
+            stages.append(stage)
+            shape = stage.output_shape
+    return Plan(tuple(input_shape), stages)

@@ -1,0 +1,120 @@
+"""Run a pipeline for real and capture every stage.
+
+Order matters and mirrors the ``code`` field exactly: ``torch.manual_seed(seed)``, then every module
+built in pipeline order (so torch's own initialisation draws the same numbers), explicit weights
+copied in, the mode set, then one forward pass stage by stage. The global RNG is process-wide, so
+runs are serialised and the caller's RNG state is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+from .errors import InputError
+from .explain import explain_refusal
+from .notes import stage_notes
+from .plan import LayerConfig, Plan, Stage, make_plan
+from .schema import Mode
+
+_RNG_LOCK = threading.Lock()
+
+
+@dataclass
+class StageResult:
+    """What one layer did: the engine's plain record, formatted by the API and renderer."""
+
+    stage: Stage
+    module_repr: str
+    output: torch.Tensor
+    indices: torch.Tensor | None
+    time_ms: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    input: torch.Tensor
+    plan: Plan
+    stages: list[StageResult]
+    seed: int
+    mode: Mode
+
+    @property
+    def output(self) -> torch.Tensor:
+        return self.stages[-1].output if self.stages else self.input
+
+
+def check_input(x: torch.Tensor, max_elements: int) -> None:
+    if x.numel() == 0:
+        raise InputError(f"The input is empty (shape {tuple(x.shape)}); give at least one value.")
+    if x.numel() > max_elements:
+        raise InputError(
+            f"The input holds {x.numel():,} values, above this server's limit of {max_elements:,} "
+            "(LAYERLAB_MAX_ELEMENTS)."
+        )
+
+
+def build_modules(plan: Plan, mode: Mode) -> list[nn.Module]:
+    """Build on the CPU in pipeline order (call after ``torch.manual_seed``), as ``code`` does."""
+    modules = []
+    for stage in plan.stages:
+        try:
+            modules.append(stage.build())
+        except Exception as exc:
+            raise explain_refusal(stage, _config_of(stage), exc) from exc
+    with torch.no_grad():
+        for stage, module in zip(plan.stages, modules, strict=True):
+            for name, value in stage.explicit.items():
+                getattr(module, name).copy_(value)
+            module.train(mode is Mode.TRAIN)
+    return modules
+
+
+def _config_of(stage: Stage) -> LayerConfig:
+    return {"type": stage.spec.name, **stage.kwargs}
+
+
+def run_pipeline(
+    x: torch.Tensor,
+    layers: list[LayerConfig],
+    *,
+    seed: int = 0,
+    mode: Mode = Mode.EVAL,
+    max_elements: int = 50_000_000,
+) -> Trace:
+    """Plan on meta (refusing early), then build and run on the CPU, capturing every stage."""
+    x = x.to(torch.float32)
+    check_input(x, max_elements)
+    plan = make_plan(tuple(x.shape), layers, max_elements)
+    results: list[StageResult] = []
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.manual_seed(seed)
+        modules = build_modules(plan, mode)
+        current = x
+        for stage, module in zip(plan.stages, modules, strict=True):
+            args = [current.clone() if getattr(module, "inplace", False) else current]
+            if stage.indices_from is not None:
+                indices = results[stage.indices_from].indices
+                assert indices is not None
+                args.append(indices)
+            seen = len(caught)
+            start = time.perf_counter()
+            try:
+                out = module(*args)
+            except Exception as exc:  # data-dependent refusals the meta pass cannot see
+                raise explain_refusal(stage, _config_of(stage), exc) from exc
+            elapsed = (time.perf_counter() - start) * 1000
+            out, indices = out if isinstance(out, tuple) else (out, None)
+            warned = [str(w.message) for w in caught[seen:]]
+            result = StageResult(stage, repr(module), out, indices, elapsed)
+            result.notes = stage_notes(stage, current, out, warned)
+            results.append(result)
+            current = out
+    return Trace(x, plan, results, seed, mode)

@@ -1,0 +1,19 @@
+"""Refusals outside the engine (ids, files, limits), mapped to HTTP statuses by the API layer."""
+
+from __future__ import annotations
+
+
+class NotFoundError(Exception):
+    """An id, split or index that does not exist (404)."""
+
+
+class PayloadTooLargeError(Exception):
+    """An upload over the byte or pixel limit (413)."""
+
+
+class UnsupportedMediaError(Exception):
+    """A file that is not an image layerlab can read (415)."""
+
+
+class BusyError(Exception):
+    """The server is at a limit of concurrent work (503)."""

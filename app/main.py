@@ -1,0 +1,57 @@
+"""Creates the app: settings read once, services made in the lifespan, routers and static files wired.
+
+``uvicorn app.main:app`` serves the defaults; tests call :func:`create_app` with their own settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__
+from .api.errors import install_error_handlers
+from .api.main import api_router
+from .datasets import load_cifar10
+from .images import UploadDirectory
+from .runs import RunStore
+from .services import Services
+from .settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("layerlab")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        services = Services(settings=settings, cifar10=load_cifar10(settings), uploads=UploadDirectory(settings))
+        app.state.services = services
+        app.state.runs = RunStore(services)
+        log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
+        yield
+
+    app = FastAPI(
+        title="layerlab",
+        version=__version__,
+        description="See what PyTorch layers do: run conv, pooling, unpooling, activation and linear layers "
+        "on images and tensors, and inspect every stage.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    vendor = ROOT / "node_modules"
+    if vendor.is_dir():  # browser libraries installed by `npm ci` (see package.json)
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,134 @@
+"""Run a pipeline request once, keep its outputs for the maps, recompute them when evicted.
+
+A run's id is a hash of the canonical request (upload ids are content hashes, so the image's
+content is part of it): the same request gives the same id on any server process. The request is
+written under ``<data dir>/runs/`` so a map asked for after eviction, or of another process's run,
+is recomputed from it instead of failing. Outputs live in an LRU bounded in bytes, not entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine import Mode, Trace, run_pipeline
+from ..engine.codegen import pipeline_code
+from ..engine.schema import layer_config, layer_union
+from ..errors import NotFoundError
+from ..inputs import InputSpec, ResolvedInput, resolve_input
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+
+class RunRequest(BaseModel):
+    """The body of ``POST /api/pipeline/run``."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: InputSpec
+    layers: list[layer_union()] = Field(default_factory=list, max_length=256)  # type: ignore[valid-type]
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built.")
+    mode: Mode = Field(Mode.EVAL, description="eval or train (Dropout, RReLU, BatchNorm).")
+
+    def run_id(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    request: RunRequest
+    source: ResolvedInput
+    trace: Trace
+    code: str
+
+    @property
+    def nbytes(self) -> int:
+        tensors = [self.trace.input] + [s.output for s in self.trace.stages]
+        tensors += [s.indices for s in self.trace.stages if s.indices is not None]
+        return sum(t.element_size() * t.numel() for t in tensors)
+
+
+class RunStore:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._limit = services.settings.run_cache_bytes
+        self._dir = Path(services.settings.data_dir) / "runs"
+        self._cache: OrderedDict[str, RunResult] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+    def run(self, request: RunRequest) -> RunResult:
+        """The result of ``request``, from the cache when the same request ran before."""
+        run_id = request.run_id()
+        with self._lock:
+            if run_id in self._cache:
+                self._cache.move_to_end(run_id)
+                return self._cache[run_id]
+        result = self._compute(run_id, request)
+        self._persist(result)
+        self._remember(result)
+        return result
+
+    def get(self, run_id: str) -> RunResult:
+        """A run by id: from memory, else recomputed from its stored request."""
+        with self._lock:
+            if run_id in self._cache:
+                self._cache.move_to_end(run_id)
+                return self._cache[run_id]
+        path = self._path(run_id)
+        if path is None or not path.is_file():
+            raise NotFoundError(f"No run with id {run_id!r}. Runs are made by POST /api/pipeline/run.")
+        request = RunRequest.model_validate_json(path.read_text())
+        log.info("recomputing evicted run %s", run_id)
+        result = self._compute(run_id, request)
+        self._remember(result)
+        return result
+
+    def _compute(self, run_id: str, request: RunRequest) -> RunResult:
+        settings = self._services.settings
+        source = resolve_input(request.input, self._services)
+        layers = [layer_config(layer) for layer in request.layers]
+        trace = run_pipeline(source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements)
+        code = pipeline_code(trace.plan, request.seed, request.mode, source.code)
+        return RunResult(run_id, request, source, trace, code)
+
+    def _path(self, run_id: str) -> Path | None:
+        # Ids are our own hex digests; anything else never touches the file system.
+        if len(run_id) != 32 or any(c not in "0123456789abcdef" for c in run_id):
+            return None
+        return self._dir / f"{run_id}.json"
+
+    def _persist(self, result: RunResult) -> None:
+        path = self._path(result.run_id)
+        assert path is not None
+        if not path.exists():
+            self._dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(result.request.model_dump_json())
+            tmp.replace(path)
+
+    def _remember(self, result: RunResult) -> None:
+        size = result.nbytes
+        if size > self._limit:
+            return  # larger than the whole cache: recomputed on demand instead
+        with self._lock:
+            if result.run_id in self._cache:
+                return
+            self._cache[result.run_id] = result
+            self._bytes += size
+            while self._bytes > self._limit:
+                _, evicted = self._cache.popitem(last=False)
+                self._bytes -= evicted.nbytes

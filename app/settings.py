@@ -1,0 +1,71 @@
+"""All of layerlab's configuration in one object, read from the environment once.
+
+Every variable carries the ``LAYERLAB_`` prefix (``LAYERLAB_DATA_DIR``, ``LAYERLAB_MAX_ELEMENTS`` …).
+The app factory reads a :class:`Settings` once and hands it to whatever needs it; nothing else
+reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "layerlab" / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAYERLAB_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where uploads, runs, jobs and checkpoints are kept.",
+    )
+    cifar10_dir: Path | None = Field(
+        default=None,
+        description="A CIFAR-10 root: torchvision's official files, or an ImageFolder tree with "
+        "train/ and test/. Unset: official files under the data dir if present, else the bundled sample.",
+    )
+    cifar10_download: bool = Field(
+        default=False, description="Let torchvision download the official CIFAR-10 archive."
+    )
+    api_token: str | None = Field(
+        default=None, description="When set, starting and cancelling jobs need this bearer token."
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest accepted upload, in bytes (413 above)."
+    )
+    max_image_pixels: int = Field(
+        default=40_000_000,
+        gt=0,
+        description="Largest decoded image, in pixels (Pillow's decompression-bomb guard).",
+    )
+    max_elements: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Most elements any one stage of a pipeline may hold; larger pipelines are refused "
+        "from their inferred shapes, before anything is allocated.",
+    )
+    max_layers: int = Field(default=64, gt=0, description="Most layers in one pipeline.")
+    max_batch: int = Field(default=256, gt=0, description="Most images in one cifar10_batch input.")
+    max_jobs: int = Field(default=2, gt=0, description="Training jobs that may run at once.")
+    run_cache_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="Memory kept for the outputs of recent runs (their maps are drawn from it).",
+    )
+
+    @field_validator("cifar10_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @field_validator("data_dir", "cifar10_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None

@@ -1,0 +1,82 @@
+# Sourced by scripts/serve and scripts/test: makes sure everything the project needs is installed.
+# Only Python 3.11 is assumed. The virtual environment lives outside the repository, keyed on
+# pyproject.toml, so a fresh clone (CI) reuses it instead of downloading torch again.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${LAYERLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/layerlab}"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+log() { printf '[layerlab] %s\n' "$*" >&2; }
+
+ensure_venv() {
+    # $1: extras to install ("" or "test")
+    local extras="${1:-}" key
+    key=$( { cat "$ROOT/pyproject.toml"; "$PYTHON" --version; echo "$extras"; } | sha256sum | cut -c1-16)
+    VENV="$CACHE/venv-$key"
+    if [ ! -f "$VENV/.complete" ]; then
+        log "creating virtual environment $VENV (torch is large: a few minutes the first time)"
+        rm -rf "$VENV"
+        mkdir -p "$CACHE"
+        "$PYTHON" -m venv "$VENV"
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip
+        # Install the project's dependencies, not the project itself: the code runs from this
+        # checkout, so one cached environment serves every clone.
+        "$VENV/bin/python" - "$ROOT/pyproject.toml" "$extras" >"$VENV/requirements.txt" <<'PY'
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+deps = list(project["dependencies"])
+for extra in filter(None, sys.argv[2].split(",")):
+    deps += project["optional-dependencies"][extra]
+print("\n".join(deps))
+PY
+        "$VENV/bin/python" -m pip install --quiet -r "$VENV/requirements.txt"
+        touch "$VENV/.complete"
+    fi
+    export PATH="$VENV/bin:$PATH"
+    export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+}
+
+ensure_frontend() {
+    # Browser libraries (uPlot for curves) come from the npm registry, pinned by package-lock.json,
+    # and are served by the app from node_modules: no CDN, nothing vendored in git.
+    if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || \
+       [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+        if command -v npm >/dev/null 2>&1; then
+            log "installing front-end packages (npm ci)"
+            (cd "$ROOT" && npm ci --silent --no-audit --no-fund)
+        else
+            log "npm not found: charts will not draw until 'npm ci' has run"
+        fi
+    fi
+}
+
+ensure_chromium() {
+    # Browser tests drive Debian's Chromium; Playwright's own browser download cannot work here.
+    if [ ! -x /usr/bin/chromium ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            log "installing chromium from Debian's packages"
+            apt-get update -qq >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        else
+            log "chromium is missing and cannot be installed here (not root or no apt-get)"
+        fi
+    fi
+}
+
+ensure_cifar10_sample() {
+    # The development copy of CIFAR-10 (ImageFolder layout) from ../shared/data, extracted once
+    # into the cache. Tests and benches use it when present; the app never needs it.
+    local archive="$ROOT/../shared/data/cifar10-jpeg.tar.gz"
+    if [ -f "$archive" ] && [ ! -f "$CACHE/cifar10-jpeg/.complete" ]; then
+        log "extracting $archive into $CACHE"
+        rm -rf "$CACHE/cifar10-jpeg"
+        mkdir -p "$CACHE"
+        tar -xzf "$archive" -C "$CACHE"
+        touch "$CACHE/cifar10-jpeg/.complete"
+    fi
+    if [ -f "$CACHE/cifar10-jpeg/.complete" ]; then
+        export LAYERLAB_DEV_CIFAR10_DIR="$CACHE/cifar10-jpeg"
+    fi
+}
