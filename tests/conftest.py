@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,8 +25,13 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def run(client: TestClient, layers: list[dict], input: dict, **extra) -> dict:
-    """POST /api/pipeline/run and return the JSON, failing loudly on a non-200."""
-    r = client.post("/api/pipeline/run", json={"input": input, "layers": layers, **extra})
-    assert r.status_code == 200, r.text
-    return r.json()
+@pytest.fixture
+def run_ok(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """``run_ok(layers, input, **extra)``: POST /api/pipeline/run, failing loudly on anything but 200."""
+
+    def run(layers: list[dict[str, Any]], input: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        r = client.post("/api/pipeline/run", json={"input": input, "layers": layers, **extra})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    return run
