@@ -1,16 +1,5 @@
-"""Uploaded images (placeholder until the images work lands: every id is unknown)."""
+"""Uploaded images: decoded safely once, stored by content hash, handed to the engine as ToTensor does."""
 
-from __future__ import annotations
+from .uploads import UploadDirectory, UploadInfo, is_upload_id
 
-import torch
-
-from ..errors import NotFoundError
-from ..settings import Settings
-
-
-class UploadDirectory:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-
-    def tensor(self, upload_id: str, *, resize: tuple[int, int] | None, grayscale: bool) -> torch.Tensor:
-        raise NotFoundError(f"No upload with id {upload_id!r}.")
+__all__ = ["UploadDirectory", "UploadInfo", "is_upload_id"]

@@ -1,0 +1,79 @@
+"""Uploads kept under ``<data dir>/uploads`` as lossless PNGs named by the SHA-256 of their pixels.
+
+The name is never the client's: the same picture uploaded twice (even as another format) gets the
+same id, and since run ids hash the request, the image's content is part of every run id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torchvision.transforms import functional as TF
+
+from ..errors import NotFoundError
+from ..settings import Settings
+from .decode import decode_image
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_upload_id(upload_id: str) -> bool:
+    return len(upload_id) == 64 and all(c in _HEX for c in upload_id)
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    upload_id: str
+    width: int
+    height: int
+    mode: str  # "RGB" or "L"
+
+
+class UploadDirectory:
+    """Implements :class:`app.services.UploadStore`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._dir = Path(settings.data_dir) / "uploads"
+
+    def save(self, data: bytes) -> UploadInfo:
+        """Decode (refusing with 413/415 before anything is written), then store atomically."""
+        im = decode_image(data, self._settings.max_image_pixels)
+        digest = hashlib.sha256(f"{im.mode}:{im.width}x{im.height}:".encode() + im.tobytes()).hexdigest()
+        path = self._dir / f"{digest}.png"
+        if not path.exists():
+            self._dir.mkdir(parents=True, exist_ok=True)
+            buf = io.BytesIO()
+            im.save(buf, "PNG", compress_level=1)
+            tmp = path.with_suffix(f".{id(buf)}.tmp")
+            tmp.write_bytes(buf.getvalue())
+            tmp.replace(path)
+        return UploadInfo(digest, im.width, im.height, im.mode)
+
+    def path(self, upload_id: str) -> Path:
+        """The stored PNG; ids are checked to be hex digests before the file system is touched."""
+        if not is_upload_id(upload_id):
+            raise NotFoundError(f"No upload with id {upload_id!r} (ids are 64 hex digits from POST /api/uploads).")
+        path = self._dir / f"{upload_id}.png"
+        if not path.is_file():
+            raise NotFoundError(f"No upload with id {upload_id!r}; upload it again with POST /api/uploads.")
+        return path
+
+    def tensor(self, upload_id: str, *, resize: tuple[int, int] | None, grayscale: bool) -> torch.Tensor:
+        """float32 (1, C, H, W) in [0, 1]: what the run's ``code`` computes with torchvision transforms.
+
+        That code opens the file with ``.convert('RGB')``, then Grayscale, Resize, ToTensor; the same
+        torchvision functions are called here so the numbers agree.
+        """
+        with Image.open(self.path(upload_id)) as im:
+            img = im.convert("RGB")
+        if grayscale:
+            img = TF.to_grayscale(img)
+        if resize is not None:
+            img = TF.resize(img, list(resize))
+        return TF.to_tensor(img).unsqueeze(0)  # (1, C, H, W)
