@@ -1,0 +1,73 @@
+// Thin client for the public REST contract (/api); turns failures into sentences a learner can read.
+
+export class ApiError extends Error {
+  constructor(status, message, detail) {
+    super(message);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+function describe(status, body) {
+  const detail = body && body.detail;
+  if (Array.isArray(detail)) return detail.map((d) => d.msg).join("; ");
+  if (typeof detail === "string") return detail;
+  if (status === 404) return "Not found on this server (yet).";
+  if (status === 413) return "That file is too large for this server.";
+  if (status === 415) return "That file is not an image this server can read.";
+  if (status === 429 || status === 503) return "The server is busy; try again in a moment.";
+  return `The server answered ${status}.`;
+}
+
+async function request(method, url, body, isForm = false) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    if (isForm) init.body = body;
+    else {
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    throw new ApiError(0, "Cannot reach the server. Is it running?", null);
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (err) {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, describe(res.status, data), data && data.detail);
+  return data;
+}
+
+export const api = {
+  layers: () => request("GET", "/api/layers"),
+  run: (payload) => request("POST", "/api/pipeline/run", payload),
+  curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
+  loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
+  cifar: () => request("GET", "/api/datasets/cifar10"),
+  cifarItem: (split, index) => request("GET", `/api/datasets/cifar10/${split}/${index}`),
+  upload: (file) => {
+    const form = new FormData();
+    form.append("file", file);
+    return request("POST", "/api/uploads", form, true);
+  },
+};
+
+/** Runs `work` with the progress indicator shown; returns its result. */
+export async function busy(text, work) {
+  const box = document.getElementById("busy");
+  document.getElementById("busy-text").textContent = text;
+  box.hidden = false;
+  document.body.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    box.hidden = true;
+    document.body.removeAttribute("aria-busy");
+  }
+}

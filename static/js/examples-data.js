@@ -1,0 +1,73 @@
+// The worked examples of EXAMPLES.md (1–13): input, pipeline and the numbers torch prints.
+
+const X5 = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1], [2, 1, 0, 1, 1]];
+const K = [[[[1, 2, 1], [0, 1, 0], [2, 1, 0]]]];
+const ONES = [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]];
+const R4 = [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]];
+const tensor = (data, shape) => (shape ? { source: "tensor", data, shape } : { source: "tensor", data });
+const conv = (extra) => ({ type: "Conv2d", out_channels: 1, kernel_size: 3, bias: false, weight: K, ...extra });
+const values = (layer, expect) => ({ kind: "values", layer, expect });
+const shape = (layer, expect) => ({ kind: "shape", layer, expect });
+const range = Array.from({ length: 40 }, (_, i) => Math.round(((i % 10) - 4.5) * 10) / 10);
+
+export const EXAMPLES = [
+  { id: "1a", group: 1, title: "Conv by hand, stride 1", input: tensor(X5, [1, 1, 5, 5]), layers: [conv({})],
+    checks: [values(1, [[10, 12, 12], [18, 16, 16], [13, 9, 3]])] },
+  { id: "1b", group: 1, title: "Conv by hand, stride 2", input: tensor(X5, [1, 1, 5, 5]), layers: [conv({ stride: 2 })],
+    checks: [values(1, [[10, 12], [13, 3]])] },
+  { id: "1c", group: 1, title: "Conv, stride 2, padding 1", input: tensor(X5, [1, 1, 5, 5]), layers: [conv({ stride: 2, padding: 1 })],
+    checks: [values(1, [[1, 4, 8], [7, 16, 8], [14, 9, 4]])] },
+  { id: "2a", group: 2, title: "MaxPool2d(3), ceil_mode=True", input: tensor(X5, [1, 1, 5, 5]),
+    layers: [{ type: "MaxPool2d", kernel_size: 3, ceil_mode: true }], checks: [values(1, [[2, 3], [5, 1]])] },
+  { id: "2b", group: 2, title: "MaxPool2d(3), ceil_mode=False", input: tensor(X5, [1, 1, 5, 5]),
+    layers: [{ type: "MaxPool2d", kernel_size: 3 }], checks: [values(1, [[2]])] },
+  { id: "3a", group: 3, title: "AvgPool2d(2, stride=2) on ones", input: tensor(ONES, [1, 1, 4, 4]),
+    layers: [{ type: "AvgPool2d", kernel_size: 2, stride: 2 }], checks: [values(1, [[1, 1], [1, 1]])] },
+  { id: "3b", group: 3, title: "AvgPool2d, divisor_override=3", input: tensor(ONES, [1, 1, 4, 4]),
+    layers: [{ type: "AvgPool2d", kernel_size: 2, stride: 2, divisor_override: 3 }],
+    checks: [values(1, [[1.3333, 1.3333], [1.3333, 1.3333]])] },
+  { id: "4", group: 4, title: "MaxPool2d then MaxUnpool2d", input: tensor(R4, [1, 1, 4, 4]),
+    layers: [{ type: "MaxPool2d", kernel_size: 2, stride: 2, return_indices: true },
+      { type: "MaxUnpool2d", kernel_size: 2, stride: 2, indices_from: 1 }],
+    checks: [values(1, [[4, 4], [4, 4]]), { kind: "indices", layer: 1, expect: [[1, 2], [8, 11]] },
+      values(2, [[0, 4, 4, 0], [0, 0, 0, 0], [4, 0, 0, 4], [0, 0, 0, 0]])] },
+  { id: "5a", group: 5, title: "Linear with chosen weights", input: tensor([[1, 2, 3]]),
+    layers: [{ type: "Linear", out_features: 4, weight: [[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4]], bias: [0.5, 0.5, 0.5, 0.5] }],
+    checks: [values(1, [[6.5, 12.5, 18.5, 24.5]]), shape(1, [1, 4])] },
+  { id: "5b", group: 5, title: "Linear(5, 10) on a batch of 3", input: tensor(Array.from({ length: 15 }, (_, i) => i / 10), [3, 5]),
+    layers: [{ type: "Linear", out_features: 10 }], checks: [shape(1, [3, 10])] },
+  { id: "6a", group: 6, title: "ReLU on a 2×2", input: tensor([[1, -1], [2, -3]]), layers: [{ type: "ReLU" }],
+    checks: [values(1, [[1, 0], [2, 0]])] },
+  { id: "6b", group: 6, title: "Sigmoid on [-1, 1, 2, 3]", input: tensor([-1, 1, 2, 3]), layers: [{ type: "Sigmoid" }],
+    checks: [values(1, [0.2689, 0.7311, 0.8808, 0.9526])] },
+  { id: "6c", group: 6, title: "Tanh on [-1, 1, 2, 3]", input: tensor([-1, 1, 2, 3]), layers: [{ type: "Tanh" }],
+    checks: [values(1, [-0.7616, 0.7616, 0.964, 0.9951])] },
+  { id: "6d", group: 6, title: "ReLU on [-1, 1, 2, 3]", input: tensor([-1, 1, 2, 3]), layers: [{ type: "ReLU" }],
+    checks: [values(1, [0, 1, 2, 3])] },
+  { id: "6e", group: 6, title: "Curves: Sigmoid, Tanh, ReLU on [-10, 10]", curves: ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU"] },
+  { id: "7", group: 7, title: "Losses: L1, MSE, CrossEntropy", losses: [
+    { type: "L1Loss", body: { input: [[[[2, 3, 4]]]], target: [[[[2, 3, 7]]]] }, expect: 1.0 },
+    { type: "MSELoss", body: { input: [[[[2, 3, 4]]]], target: [[[[2, 3, 7]]]] }, expect: 3.0 },
+    { type: "CrossEntropyLoss", body: { input: [[0.1, 0.2, 0.3]], target: [1] }, expect: 1.1019 }] },
+  { id: "8", group: 8, title: "A small network on (4, 10)", input: tensor(range, [4, 10]),
+    layers: [{ type: "Linear", in_features: 10, out_features: 20 }, { type: "ReLU" }, { type: "Linear", out_features: 1 }, { type: "Sigmoid" }],
+    checks: [shape(1, [4, 20]), shape(3, [4, 1]), shape(4, [4, 1]),
+      { kind: "module", layer: 1, expect: "Linear(in_features=10, out_features=20, bias=True)" }] },
+  { id: "9a", group: 9, title: "64 CIFAR-10 images through Sigmoid", input: { source: "cifar10_batch", split: "test", start: 0, count: 64 },
+    layers: [{ type: "Sigmoid" }], checks: [shape(1, [64, 3, 32, 32]), { kind: "sigmoid-range", layer: 1, expect: "all values in [0.5, 0.7311]" }] },
+  { id: "9b", group: 9, title: "64 CIFAR-10 images through ReLU (unchanged)", input: { source: "cifar10_batch", split: "test", start: 0, count: 64 },
+    layers: [{ type: "ReLU" }], checks: [shape(1, [64, 3, 32, 32]), { kind: "unchanged", layer: 1, expect: "same stats as the input: ReLU leaves [0, 1] images alone" }] },
+  { id: "10", group: 10, title: "16 images through Conv2d(3, 6, 3, padding=1)", input: { source: "cifar10_batch", split: "test", start: 0, count: 16 },
+    layers: [{ type: "Conv2d", out_channels: 6, kernel_size: 3, stride: 1, padding: 1 }], checks: [shape(0, [16, 3, 32, 32]), shape(1, [16, 6, 32, 32])] },
+  { id: "11", group: 11, title: "MaxPool2d(3, ceil_mode=True): 32 → 11", input: { source: "cifar10", split: "test", index: 0 },
+    layers: [{ type: "MaxPool2d", kernel_size: 3, ceil_mode: true }], checks: [shape(1, [1, 3, 11, 11])] },
+  { id: "12a", group: 12, title: "512×512 photo through MaxPool2d(2, 2)", upload: true,
+    layers: [{ type: "MaxPool2d", kernel_size: 2, stride: 2 }], checks: [shape(0, [1, 3, 512, 512]), shape(1, [1, 3, 256, 256]),
+      { kind: "brighter", layer: 1, expect: "mean after > mean before: max pooling brightens" }] },
+  { id: "12b", group: 12, title: "… and through AvgPool2d(2, 2)", upload: true,
+    layers: [{ type: "AvgPool2d", kernel_size: 2, stride: 2 }], checks: [shape(1, [1, 3, 256, 256]),
+      { kind: "same-mean", layer: 1, expect: "mean after = mean before: average pooling keeps brightness" }] },
+  { id: "13", group: 13, title: "The flatten mistake", input: { source: "cifar10_batch", split: "test", start: 0, count: 64 },
+    layers: [{ type: "Flatten", start_dim: 0 }, { type: "Linear", out_features: 10 }],
+    checks: [shape(0, [64, 3, 32, 32]), shape(1, [196608]), shape(2, [10])] },
+];

@@ -1,0 +1,152 @@
+// One layer card: a form generated from the catalogue entry (GET /api/layers) with torch's defaults
+// and inline validation from the parameter constraints.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+const NUMERIC = new Set(["int", "float", "int_or_pair", "float_or_pair", "padding", "output_size"]);
+
+/** Text in a field → the JSON value torch takes, or throws a sentence. */
+function parseValue(param, text) {
+  const t = text.trim();
+  if (t === "") return undefined;
+  if (param.type === "padding" && (t === "same" || t === "valid")) return t;
+  const parts = t.split(/[,\s×x]+/).filter(Boolean);
+  const isPair = ["int_or_pair", "float_or_pair", "padding", "output_size"].includes(param.type);
+  if (parts.length > 1 && !isPair) throw new Error("one number");
+  if (parts.length > 2) throw new Error("one number or two (h, w)");
+  const intOnly = param.type !== "float" && param.type !== "float_or_pair";
+  const nums = parts.map((p) => {
+    if (param.type === "output_size" && p === "None") return null;
+    const n = Number(p);
+    if (!Number.isFinite(n)) throw new Error(`“${p}” is not a number`);
+    if (intOnly && !Number.isInteger(n)) throw new Error("must be a whole number");
+    const c = param.constraints || {};
+    if (c.ge !== undefined && n < c.ge) throw new Error(`must be ≥ ${c.ge}`);
+    if (c.gt !== undefined && n <= c.gt) throw new Error(`must be > ${c.gt}`);
+    if (c.le !== undefined && n > c.le) throw new Error(`must be ≤ ${c.le}`);
+    return n;
+  });
+  return nums.length === 1 ? nums[0] : nums;
+}
+
+function fmt(v) {
+  if (v === undefined || v === null) return "";
+  return Array.isArray(v) ? v.join(", ") : String(v);
+}
+
+function paramField(layer, param, onChange) {
+  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  const msg = el("span", { class: "field-msg", "aria-live": "polite" });
+  const current = param.name in layer ? layer[param.name] : param.default;
+  const label = el("label", { for: id, title: param.doc || "" }, param.name);
+  let input;
+  const commit = (value) => {
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(param.default)) delete layer[param.name];
+    else layer[param.name] = value;
+    onChange();
+  };
+  if (param.type === "bool" && !param.nullable) {
+    input = el("input", { id, type: "checkbox", "data-param": param.name });
+    input.checked = Boolean(current);
+    input.addEventListener("change", () => commit(input.checked));
+  } else if (param.type === "choice" || param.type === "bool") {
+    const options = param.type === "bool" ? ["None", "true", "false"] : param.constraints.choices;
+    input = el("select", { id, "data-param": param.name }, options.map((o) => el("option", { value: o, text: o })));
+    input.value = current === null ? "None" : String(current);
+    input.addEventListener("change", () => {
+      const v = input.value;
+      commit(param.type === "bool" ? (v === "None" ? null : v === "true") : v);
+    });
+  } else {
+    const placeholder = param.inferred ? "inferred" : param.nullable ? "None" : param.required ? "required" : "";
+    input = el("input", { id, type: "text", inputmode: "decimal", size: 7, placeholder, "data-param": param.name });
+    input.value = fmt(current);
+    const check = () => {
+      try {
+        const v = parseValue(param, input.value);
+        if (v === undefined && param.required) throw new Error("required");
+        msg.textContent = "";
+        input.removeAttribute("aria-invalid");
+        commit(v === undefined ? (param.nullable || param.inferred ? undefined : param.default) : v);
+      } catch (err) {
+        msg.textContent = `${param.name} ${err.message}`;
+        input.setAttribute("aria-invalid", "true");
+      }
+    };
+    input.addEventListener("change", check);
+    input.addEventListener("input", () => {
+      try {
+        parseValue(param, input.value);
+        msg.textContent = "";
+        input.removeAttribute("aria-invalid");
+      } catch (err) {
+        msg.textContent = `${param.name} ${err.message}`;
+        input.setAttribute("aria-invalid", "true");
+      }
+    });
+  }
+  if (param.required && !(param.name in layer)) msg.textContent = `${param.name} is required`;
+  return el("div", { class: "field" }, label, input, msg);
+}
+
+function jsonField(layer, name, onChange) {
+  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  const msg = el("span", { class: "field-msg" });
+  const value = layer[name];
+  const area = el("textarea", { id, rows: 1, cols: 28, placeholder: "torch init", "data-param": name });
+  area.value = Array.isArray(value) ? JSON.stringify(value) : "";
+  area.addEventListener("change", () => {
+    const t = area.value.trim();
+    if (!t) {
+      if (Array.isArray(layer[name])) delete layer[name];
+      msg.textContent = "";
+      onChange();
+      return;
+    }
+    try {
+      const v = JSON.parse(t);
+      if (!Array.isArray(v)) throw new Error("expects a nested list");
+      layer[name] = v;
+      msg.textContent = "";
+      area.removeAttribute("aria-invalid");
+      onChange();
+    } catch (err) {
+      msg.textContent = `${name}: not a nested list of numbers`;
+      area.setAttribute("aria-invalid", "true");
+    }
+  });
+  return el("div", { class: "field wide" }, el("label", { for: id }, `${name} values`), area, msg);
+}
+
+/** The fields of one layer (everything but the type select). */
+export function layerFields(layer, info, onChange) {
+  const fields = info.params.map((p) => paramField(layer, p, onChange));
+  if (info.extra_fields && "indices_from" in info.extra_fields) {
+    const p = { name: "indices_from", type: "int", default: null, required: true, constraints: { ge: 1 },
+      doc: info.extra_fields.indices_from };
+    fields.push(paramField(layer, p, onChange));
+  }
+  for (const t of info.tensors || []) fields.push(jsonField(layer, t, onChange));
+  return fields;
+}
+
+/** Missing required values, as sentences (checked before a run is sent). */
+export function missingRequired(layer, info) {
+  const out = info.params.filter((p) => p.required && !(p.name in layer)).map((p) => `${p.name} is required`);
+  if (info.extra_fields && "indices_from" in info.extra_fields && !("indices_from" in layer)) {
+    out.push("indices_from is required (the position of the earlier MaxPool2d)");
+  }
+  return out;
+}
+
+export { NUMERIC };

@@ -1,0 +1,143 @@
+// Stages (before → after images, shape badge, stats, exact values), torchinfo-like trace, code.
+
+import { state } from "./state.js";
+import { el } from "./layer-form.js";
+
+const $ = (id) => document.getElementById(id);
+let last = null;
+
+const num = (v) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
+const big = (n) => n.toLocaleString("en-US");
+
+export function mapUrl(url) {
+  if (!url) return null;
+  const { colormap, normalize, sample } = state.view;
+  const q = new URLSearchParams({ colormap, normalize, sample: String(sample) });
+  return `${url}?${q}`;
+}
+
+/** Nested list → a few 2-D tables (the last two dims), labelled by their leading index. */
+export function matrixView(values, label) {
+  const out = el("div", { class: "matrices", "aria-label": label });
+  const walk = (v, prefix) => {
+    if (out.childElementCount >= 12) return;
+    if (!Array.isArray(v[0])) v = [v];
+    if (!Array.isArray(v[0][0])) {
+      const t = el("table", { class: "matrix" });
+      if (prefix.length) t.append(el("caption", { text: `[${prefix.join(", ")}]` }));
+      for (const row of v.slice(0, 32)) t.append(el("tr", {}, row.slice(0, 32).map((x) => el("td", { text: num(x) }))));
+      out.append(t);
+      return;
+    }
+    v.forEach((sub, i) => walk(sub, [...prefix, i]));
+  };
+  walk(values, []);
+  return out;
+}
+
+function statsLine(s) {
+  if (!s) return "";
+  return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%`;
+}
+
+function image(url, alt) {
+  if (!url) return el("div", { class: "noimg", text: "no image" });
+  const img = el("img", { src: mapUrl(url), "data-src": url, alt, "data-testid": "stage-image", class: "map", loading: "eager" });
+  img.addEventListener("error", () => img.replaceWith(el("div", { class: "noimg", text: "image not available" })));
+  return img;
+}
+
+function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes }) {
+  const dataShape = shape.join("x");
+  const node = el("article", { class: "stage", "data-testid": "stage", "data-shape": dataShape, "data-index": index },
+    el("header", {},
+      el("span", { class: "pos", text: String(index) }),
+      el("strong", { text: title }),
+      el("span", { class: "badge", title: "output shape", text: shape.join("×") })),
+    inShape ? el("p", { class: "flow", text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
+    el("div", { class: "pair" },
+      prevUrl !== undefined ? image(prevUrl, `stage ${index} input`) : null,
+      prevUrl !== undefined ? el("span", { class: "arrow", "aria-hidden": "true", text: "→" }) : null,
+      image(url, `stage ${index} output`)),
+    facts ? el("p", { class: "facts", text: facts }) : null,
+    el("p", { class: "stats", text: statsLine(stats) }),
+    notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
+    values ? el("details", { open: true }, el("summary", { text: "exact values" }), matrixView(values, `values of stage ${index}`)) : null,
+    indices ? el("details", { open: true }, el("summary", { text: "indices" }), matrixView(indices, `indices of stage ${index}`)) : null);
+  return node;
+}
+
+function lostBatchNote(res) {
+  const inN = res.input.shape[0];
+  const notes = [];
+  for (const l of res.layers) {
+    if (inN > 1 && l.output_shape.length === 1 && l.input_shape.length > 1) {
+      notes.push(`Layer ${l.index} (${l.type}) gives ${l.output_shape.join("×")}: the batch dimension of ${inN} is gone — all images were merged into one vector. Use Flatten(start_dim=1) to keep one row per image.`);
+      break;
+    }
+  }
+  return notes;
+}
+
+export function renderRun(res) {
+  last = res;
+  const stages = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
+    stats: res.input.stats, values: res.input.values })];
+  let prev = res.input.image_url;
+  for (const l of res.layers) {
+    stages.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
+      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes,
+      facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
+    prev = l.image_url;
+  }
+  const warn = lostBatchNote(res);
+  const box = $("stages");
+  box.replaceChildren(...(warn.length ? [el("p", { class: "warning", role: "note", text: warn[0] })] : []), ...stages);
+  renderTrace(res);
+  const code = $("code");
+  code.textContent = res.code;
+  code.hidden = false;
+  $("copy-code").disabled = false;
+  $("sample").max = Math.max(0, res.input.shape[0] - 1);
+}
+
+function renderTrace(res) {
+  const head = el("tr", {}, ["Layer (type:depth-idx)", "Input shape", "Output shape", "Param #", "Mult-Adds", "Time (ms)"].map((h) => el("th", { scope: "col", text: h })));
+  const rows = res.layers.map((l) => el("tr", {},
+    el("td", { text: `${l.type}: 1-${l.index}` }), el("td", { text: `[${l.input_shape.join(", ")}]` }),
+    el("td", { text: `[${l.output_shape.join(", ")}]` }), el("td", { class: "n", text: big(l.params) }),
+    el("td", { class: "n", text: big(l.mult_adds) }), el("td", { class: "n", text: l.time_ms.toFixed(2) })));
+  const tp = res.layers.reduce((a, l) => a + l.params, 0);
+  const tm = res.layers.reduce((a, l) => a + l.mult_adds, 0);
+  const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
+    el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td", { class: "n", text: big(tp) }),
+    el("td", { class: "n", text: big(tm) }), el("td"));
+  $("trace").replaceChildren(el("table", { class: "trace", "data-testid": "trace-table" }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot)));
+}
+
+/** Re-fetches every map with the current colormap / normalisation / sample. */
+export function refreshMaps() {
+  for (const img of document.querySelectorAll("img.map")) img.src = mapUrl(img.dataset.src);
+}
+
+export function lastRun() {
+  return last;
+}
+
+export async function copyCode() {
+  if (!last) return;
+  const code = $("code");
+  code.hidden = false;
+  const btn = $("copy-code");
+  try {
+    await navigator.clipboard.writeText(last.code);
+    btn.textContent = "Copied ✓";
+  } catch (err) {
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    btn.textContent = "Selected: press Ctrl+C";
+  }
+  setTimeout(() => (btn.textContent = "Copy as PyTorch"), 2000);
+}
