@@ -170,6 +170,24 @@ def _check_limit(position: int, spec: LayerSpec, what: str, shape: Shape, max_el
         )
 
 
+def _meta_unsupported(exc: Exception) -> bool:
+    # A few ops have no meta kernel or read values (BatchNorm2d with momentum=None calls .item()).
+    return isinstance(exc, NotImplementedError) or "meta" in str(exc).lower()
+
+
+def _forward_on_cpu(stage: Stage, layer: LayerConfig, meta_args: list[torch.Tensor]) -> Any:
+    """Shape inference for the rare op meta cannot run: zeros on the CPU, RNG state put back.
+
+    The input already passed the element limit; such ops (normalisation) keep the input's size.
+    """
+    args = [torch.zeros(a.shape, dtype=a.dtype) for a in meta_args]
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            return stage.build()(*args)
+    except Exception as exc:
+        raise explain_refusal(stage, layer, exc) from exc
+
+
 def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) -> Plan:
     """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse."""
     sources = _indices_sources(layers)
@@ -202,8 +220,10 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) 
                 args.append(torch.empty(source.indices_shape, dtype=torch.long, device="meta"))
             try:
                 out = module(*args)
-            except Exception as exc:  # torch refused the input for this layer
-                raise explain_refusal(stage, layer, exc) from exc
+            except Exception as exc:  # torch refused the input for this layer …
+                if not _meta_unsupported(exc):
+                    raise explain_refusal(stage, layer, exc) from exc
+                out = _forward_on_cpu(stage, layer, args)  # … or only its meta kernel is missing
             if isinstance(out, tuple):
                 out, indices = out
                 stage.indices_shape = tuple(indices.shape)
