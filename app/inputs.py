@@ -87,7 +87,9 @@ def _resolve_tensor(spec: TensorInput, _services: Services) -> ResolvedInput:
                 f"data has {x.numel()} values (shape {list(x.shape)}), which cannot be reshaped to {spec.shape}: {exc}",
                 "shape",
             ) from exc
-    code = f"x = torch.tensor({spec.data!r}, dtype=torch.float32)"
+    # repr writes non-finite floats as bare nan/inf, which are not Python literals.
+    literal = repr(spec.data).replace("nan", "float('nan')").replace("inf", "float('inf')")
+    code = f"x = torch.tensor({literal}, dtype=torch.float32)"
     if spec.shape is not None:
         code += f".reshape({', '.join(map(str, spec.shape))})"
     return ResolvedInput(x, code, is_image=False)
