@@ -1,5 +1,85 @@
+"""Pictures of a run's stages: maps, weights, MaxPool indices. Thin: the drawing is app.render."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+
+from ...errors import NotFoundError
+from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
+from ...render.weights import stage_weight
+from ...runs import RunResult
+from ..deps import RunsDep
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+Stage = Annotated[int, Path(ge=0, description="0 is the input, i is layer i.")]
+Layer = Annotated[int, Path(ge=1, description="Layer index, 1-based.")]
+_PNG = {200: {"content": {"image/png": {}}}, 404: {"description": "Unknown run, or no such stage"}}
+# A run id is a hash of its request, so a picture at a URL never changes.
+_HEADERS = {"Cache-Control": "public, max-age=86400, immutable"}
+
+
+def _png(image) -> Response:
+    return Response(encode_png(image), media_type="image/png", headers=_HEADERS)
+
+
+def _check(result: RunResult, k: int, first: int = 0) -> None:
+    n = len(result.trace.stages)
+    if not first <= k <= n:
+        raise NotFoundError(f"Run {result.run_id} has stages {first} to {n}; there is no stage {k}.")
+
+
+def _stage(result: RunResult, k: int):
+    return result.trace.input if k == 0 else result.trace.stages[k - 1].output
+
+
+@router.get("/{run_id}/maps/{k}.png", response_class=Response, responses=_PNG, summary="Stage k drawn as an image grid")
+def stage_map(
+    run_id: str,
+    k: Stage,
+    runs: RunsDep,
+    colormap: Colormap = Colormap.AUTO,
+    normalize: Normalize = Normalize.PER_CHANNEL,
+    sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
+) -> Response:
+    result = runs.get(run_id)
+    _check(result, k)
+    try:
+        image = draw_stage(_stage(result, k), from_image=result.source.is_image, colormap=colormap, normalize=normalize, sample=sample)
+    except RenderError as exc:
+        raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
+    return _png(image)
+
+
+@router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
+def stage_weights(run_id: str, k: Layer, runs: RunsDep, normalize: Normalize = Normalize.SHARED) -> Response:
+    result = runs.get(run_id)
+    _check(result, k, first=1)
+    weight = stage_weight(result.trace, k)
+    if weight is None:
+        raise NotFoundError(f"Layer {k} ({result.trace.stages[k - 1].module_repr}) has no weight.")
+    return _png(draw_weight(weight, normalize))
+
+
+@router.get(
+    "/{run_id}/indices/{k}.png",
+    response_class=Response,
+    responses=_PNG,
+    summary="Where layer k's maxima came from: its input with each chosen element lit",
+)
+def stage_indices(
+    run_id: str, k: Layer, runs: RunsDep, sample: Annotated[int | None, Query(ge=0)] = None
+) -> Response:
+    result = runs.get(run_id)
+    _check(result, k, first=1)
+    indices = result.trace.stages[k - 1].indices
+    if indices is None:
+        raise NotFoundError(f"Layer {k} returns no indices (MaxPool2d with return_indices=true does).")
+    mask = indices_mask(indices, _stage(result, k - 1))
+    try:
+        image = draw_stage(mask, from_image=False, colormap=Colormap.GREY, normalize=Normalize.SHARED, sample=sample)
+    except RenderError as exc:
+        raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
+    return _png(image)

@@ -1,0 +1,184 @@
+"""Draw a stage's tensor as a person wants to see it: an image, a batch grid, channel maps, a heat row.
+
+Pure torch + torchvision (``make_grid``); no FastAPI. Every function returns uint8 (C, H, W) with
+C = 3 (RGB) or 1 (grey), ready for :func:`app.render.png.encode_png`.
+
+- image-like (came from an image, 1 or 3 channels, values within [0, 1]): drawn as the picture itself,
+  unnormalised, so Sigmoid's washed-out look and ReLU's no-op are visible; a batch as a grid of items
+  (like TensorBoard's ``add_images``), or one item when ``sample`` is given;
+- other 4-D stages: the chosen sample's channels, in channel order, as a grid of coloured maps;
+- 1-D / 2-D (after Flatten or Linear): one heat row per sample, wrapped when long.
+Small maps are enlarged by nearest neighbour (pixels stay square); huge grids are shrunk by area
+averaging to stay drawable and fast to encode.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+
+import torch
+import torch.nn.functional as F
+from torchvision.utils import make_grid
+
+from .colormaps import Colormap, apply
+
+
+class Normalize(StrEnum):
+    PER_CHANNEL = "per_channel"  # each map scaled to its own range: shapes visible in every channel
+    SHARED = "shared"  # one range for all maps: channels comparable
+
+
+class RenderError(ValueError):
+    """A query that does not fit the stage (e.g. a sample index beyond the batch)."""
+
+
+MIN_TILE = 96  # px: a 5x5 map is drawn at least this large
+MAX_TILE = 256  # px: larger maps in a multi-tile grid are shrunk (area) to keep PNGs fast
+MAX_SIDE = 2048  # px: a single picture larger than this is shrunk
+PAD = 2
+
+
+def _scale(h: int, w: int, limit: int) -> tuple[int, int]:
+    """Integer enlargement to reach MIN_TILE, or a shrink to fit ``limit`` (aspect ratio kept)."""
+    side = max(h, w)
+    if side < MIN_TILE:
+        f = math.ceil(MIN_TILE / side)
+        return h * f, w * f
+    if side > limit:
+        return max(1, round(h * limit / side)), max(1, round(w * limit / side))
+    return h, w
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """x: float (B, C, H, W)."""
+    if size == tuple(x.shape[-2:]):
+        return x
+    mode = "nearest-exact" if size[0] >= x.shape[-2] else "area"
+    return F.interpolate(x, size=size, mode=mode)
+
+
+def _levels(x: torch.Tensor, normalize: Normalize, centred: bool) -> torch.Tensor:
+    """x: float (B, H, W) → uint8 levels (B, H, W); per map or shared range; centred keeps 0 at 128."""
+    x = torch.nan_to_num(x.float(), nan=0.0, posinf=0.0, neginf=0.0)
+    dims = (1, 2) if normalize is Normalize.PER_CHANNEL else (0, 1, 2)
+    if centred:
+        m = x.abs().amax(dim=dims, keepdim=True).clamp_min(1e-12)
+        y = (x / m + 1) / 2
+    else:
+        lo, hi = x.amin(dim=dims, keepdim=True), x.amax(dim=dims, keepdim=True)
+        y = (x - lo) / (hi - lo).clamp_min(1e-12)
+    return (y * 255).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _grid(tiles: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
+    """tiles: uint8 (B, C, H, W) → uint8 (C, H', W') grid; one tile is returned as is."""
+    if tiles.shape[0] == 1:
+        return tiles[0]
+    nrow = nrow or math.ceil(math.sqrt(tiles.shape[0]))
+    grid = make_grid(tiles, nrow=nrow, padding=PAD, pad_value=255)  # 1-channel tiles come back as 3
+    return grid[:1] if tiles.shape[1] == 1 else grid
+
+
+def is_image_like(t: torch.Tensor, from_image: bool) -> bool:
+    return from_image and t.dim() == 4 and t.shape[1] in (1, 3) and bool(t.min() >= 0) and bool(t.max() <= 1)
+
+
+def _pick(colormap: Colormap, t: torch.Tensor) -> Colormap:
+    if colormap is not Colormap.AUTO:
+        return colormap
+    return Colormap.DIVERGING if bool(t.min() < 0) else Colormap.VIRIDIS
+
+
+def _check_sample(t: torch.Tensor, sample: int | None) -> int:
+    s = 0 if sample is None else sample
+    if not 0 <= s < t.shape[0]:
+        raise RenderError(f"sample={s} is outside the batch of {t.shape[0]} (0 to {t.shape[0] - 1}).")
+    return s
+
+
+def draw_images(t: torch.Tensor, sample: int | None) -> torch.Tensor:
+    """t: (N, C, H, W) in [0, 1], C in (1, 3) → the picture(s), unnormalised."""
+    if sample is not None:
+        t = t[_check_sample(t, sample)].unsqueeze(0)
+    size = _scale(*t.shape[-2:], MAX_TILE if t.shape[0] > 1 else MAX_SIDE)
+    tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)
+    return _grid(tiles, nrow=min(8, t.shape[0]))
+
+
+def draw_channels(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
+    """t: (N, C, H, W) → sample's C channels as coloured maps in channel order."""
+    x = t[_check_sample(t, sample)]  # (C, H, W)
+    cmap = _pick(colormap, x)
+    levels = _levels(x, normalize, centred=cmap is Colormap.DIVERGING)  # (C, H, W) uint8
+    size = _scale(*x.shape[-2:], MAX_TILE if x.shape[0] > 1 else MAX_SIDE)
+    if size != tuple(x.shape[-2:]):
+        mode = "nearest-exact" if size[0] >= x.shape[-2] else "area"
+        levels = F.interpolate(levels.unsqueeze(1).float(), size=size, mode=mode).round_().to(torch.uint8)[:, 0]
+    return _grid(apply(levels, cmap))  # (C, 1|3, h, w) tiles
+
+
+def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
+    """t: (N, F) → one heat row per sample (wrapped into a block when F is long), cells enlarged."""
+    if sample is not None:
+        t = t[_check_sample(t, sample)].unsqueeze(0)
+    n, f = t.shape
+    width = f if f <= 64 else math.ceil(math.sqrt(f))
+    rows = math.ceil(f / width)
+    padded = F.pad(t.float(), (0, rows * width - f))  # zeros after the last feature
+    blocks = padded.reshape(n, rows, width)  # (N, rows, width)
+    cmap = _pick(colormap, t)
+    # A "channel" here is a sample; shared keeps samples comparable, per_channel scales each row alone.
+    levels = _levels(blocks, normalize, centred=cmap is Colormap.DIVERGING)
+    cell = max(1, min(32, math.ceil(256 / width)))
+    if rows * n * cell < 16:
+        cell = max(cell, math.ceil(16 / (rows * n)))
+    levels = levels.repeat_interleave(cell, dim=1).repeat_interleave(cell, dim=2)
+    tiles = apply(levels, cmap)  # (N, 1|3, rows*cell, width*cell)
+    return _grid(tiles, nrow=1 if rows == 1 else None)
+
+
+def draw_stage(
+    t: torch.Tensor,
+    *,
+    from_image: bool,
+    colormap: Colormap = Colormap.AUTO,
+    normalize: Normalize = Normalize.PER_CHANNEL,
+    sample: int | None = None,
+) -> torch.Tensor:
+    """Any stage output → uint8 (3|1, H, W)."""
+    t = t.detach()
+    if t.dim() == 0:
+        t = t.reshape(1, 1)
+    if t.dim() == 1:
+        t = t.unsqueeze(0)  # (F,) → (1, F)
+    if t.dim() == 2:
+        return draw_rows(t, sample, colormap, normalize)
+    if t.dim() == 3:
+        t = t.unsqueeze(0)  # unbatched (C, H, W), or (N, C, L) read as one sample's maps
+    if t.dim() > 4:
+        t = t.reshape(t.shape[0], -1, *t.shape[-2:])  # (N, C*D, H, W): volumes as stacks of slices
+    if colormap is Colormap.AUTO and is_image_like(t, from_image):
+        return draw_images(t, sample)
+    return draw_channels(t, sample, colormap, normalize)
+
+
+def indices_mask(indices: torch.Tensor, stage_input: torch.Tensor) -> torch.Tensor:
+    """MaxPool's flat per-plane ``indices`` → 1 where an input element was chosen as a maximum, else 0."""
+    n, c = stage_input.shape[:2]
+    mask = torch.zeros(n, c, stage_input[0, 0].numel())
+    mask.scatter_(2, indices.reshape(n, c, -1), 1.0)
+    return mask.reshape(stage_input.shape)
+
+
+def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -> torch.Tensor:
+    """Conv weight (out, in/groups, *k) → a grid, one row per output channel, diverging around 0."""
+    w = weight.detach().float()
+    if w.dim() <= 2:
+        return draw_rows(w.reshape(w.shape[0], -1) if w.dim() == 2 else w.unsqueeze(0), None, Colormap.DIVERGING, normalize)
+    w = w.unsqueeze(2) if w.dim() == 3 else w.reshape(w.shape[0], -1, *w.shape[-2:])  # (out, in[*D], kh, kw)
+    out_c, in_c, kh, kw = w.shape
+    levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, centred=True)
+    f = max(1, math.ceil(48 / max(kh, kw)))
+    levels = levels.repeat_interleave(f, dim=1).repeat_interleave(f, dim=2)
+    return _grid(apply(levels, Colormap.DIVERGING), nrow=in_c)
