@@ -243,3 +243,9 @@ def test_healthz_and_openapi(client: TestClient) -> None:
     schemas = spec["components"]["schemas"]
     assert {f"{name}Layer" for name in REGISTRY} <= set(schemas)
     assert schemas["Conv2dLayer"]["properties"]["kernel_size"]
+
+
+def test_too_many_layers_is_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path, max_layers=3))) as client:
+        r = client.post("/api/pipeline/run", json={"input": {"source": "tensor", "data": [1.0]}, "layers": [{"type": "ReLU"}] * 4})
+        assert r.status_code == 422 and "LAYERLAB_MAX_LAYERS" in r.json()["detail"][0]["msg"]

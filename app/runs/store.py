@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..engine import Mode, Trace, run_pipeline
+from ..engine import LimitError, Mode, Trace, run_pipeline
 from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
 from ..errors import NotFoundError
@@ -99,6 +100,11 @@ class RunStore:
 
     def _compute(self, run_id: str, request: RunRequest) -> RunResult:
         settings = self._services.settings
+        if len(request.layers) > settings.max_layers:
+            raise LimitError(
+                f"The pipeline has {len(request.layers)} layers; this server runs at most {settings.max_layers} "
+                "(LAYERLAB_MAX_LAYERS)."
+            )
         source = resolve_input(request.input, self._services)
         layers = [layer_config(layer) for layer in request.layers]
         trace = run_pipeline(source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements)
@@ -116,7 +122,7 @@ class RunStore:
         assert path is not None
         if not path.exists():
             self._dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_text(result.request.model_dump_json())
             tmp.replace(path)
 
