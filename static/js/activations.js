@@ -17,7 +17,7 @@ let pending = 0;
 function sliderFor(type, p) {
   const [min, max, step] = SLIDERS[p.name];
   const id = `s-${type}-${p.name}`;
-  const out = el("output", { for: id, text: String(params[type][p.name]) });
+  const out = el("output", { for: id, text: String(+Number(params[type][p.name]).toFixed(3)) });
   const input = el("input", { id, type: "range", min, max, step, value: params[type][p.name] });
   input.addEventListener("input", () => {
     params[type][p.name] = Number(input.value);

@@ -106,8 +106,10 @@ export function initExamples({ load, run, showCurves, showError }) {
     if (!groups.has(ex.group)) groups.set(ex.group, el("div", { class: "ex-group" }, el("span", { class: "ex-num", text: `${ex.group}.` })));
     const b = el("button", { type: "button", class: "ex", "data-example": ex.id }, `${ex.id} ${ex.title}`);
     b.addEventListener("click", async () => {
-      $("example-result").hidden = true;
-      $("loss-result").hidden = true;
+      for (const id of ["example-result", "loss-result"]) {
+        $(id).hidden = true;
+        delete $(id).dataset.status;
+      }
       try {
         if (ex.curves) { showCurves(ex.curves, [-10, 10]); return; }
         if (ex.losses) { await busy("Computing losses…", () => runLosses(ex)); return; }

@@ -65,6 +65,7 @@ function resizeGrid() {
   const old = gridData();
   const rows = Math.max(1, Math.min(16, Number($("grid-rows").value) || 1));
   const cols = Math.max(1, Math.min(16, Number($("grid-cols").value) || 1));
+  if (old.length === rows && old[0] && old[0].length === cols) return;  // a second change event: keep focus
   const data = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => (old[r] && old[r][c]) || 0));
   drawGrid(data);
   commitTensor();

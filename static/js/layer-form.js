@@ -103,7 +103,7 @@ function jsonField(layer, name, onChange) {
   const id = `f-${Math.random().toString(36).slice(2, 9)}`;
   const msg = el("span", { class: "field-msg" });
   const value = layer[name];
-  const area = el("textarea", { id, rows: 1, cols: 28, placeholder: "torch init", "data-param": name });
+  const area = el("textarea", { id, rows: 1, cols: 28, placeholder: "torch init", "data-param": `${name}-values` });
   area.value = Array.isArray(value) ? JSON.stringify(value) : "";
   area.addEventListener("change", () => {
     const t = area.value.trim();

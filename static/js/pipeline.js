@@ -68,7 +68,7 @@ function card(layer, i) {
   const tools = el("span", { class: "tools" },
     btn("↑", `Move layer ${i + 1} up`, () => move(i, -1), i === 0),
     btn("↓", `Move layer ${i + 1} down`, () => move(i, 1), i === state.layers.length - 1),
-    btn("⧉", `Duplicate layer ${i + 1}`, () => {
+    btn("Dup", `Duplicate layer ${i + 1}`, () => {
       state.layers.splice(i + 1, 0, structuredClone(layer));
       renderPipeline();
       changed();

@@ -6,7 +6,7 @@ import { el } from "./layer-form.js";
 const $ = (id) => document.getElementById(id);
 let last = null;
 
-const num = (v) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
+const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
 const big = (n) => n.toLocaleString("en-US");
 
 export function mapUrl(url) {
@@ -91,8 +91,10 @@ export function renderRun(res) {
     prev = l.image_url;
   }
   const warn = lostBatchNote(res);
-  const box = $("stages");
-  box.replaceChildren(...(warn.length ? [el("p", { class: "warning", role: "note", text: warn[0] })] : []), ...stages);
+  const note = $("stage-warning");
+  note.textContent = warn.length ? warn[0] : "";
+  note.hidden = !warn.length;
+  $("stages").replaceChildren(...stages);
   renderTrace(res);
   const code = $("code");
   code.textContent = res.code;

@@ -1,0 +1,193 @@
+"""End-to-end flows of the lab page in headless Chromium against a live server."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+X5 = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1], [2, 1, 0, 1, 1]]
+EXAMPLE_IDS = ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4", "5a", "5b", "6a", "6b", "6c", "6d",
+               "8", "9a", "9b", "10", "11", "12a", "12b", "13"]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def open_lab(page, hash_state: dict | None = None) -> None:
+    url = "/"
+    if hash_state is not None:
+        raw = base64.urlsafe_b64encode(json.dumps(hash_state).encode()).decode().rstrip("=")
+        url = f"/#s={raw}"
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def set_first_layer(page, type_: str) -> object:
+    card = page.get_by_test_id("layer-card").first
+    card.get_by_test_id("layer-type").select_option(type_)
+    return page.get_by_test_id("layer-card").first
+
+
+def fill_param(card, name: str, value: str) -> None:
+    field = card.locator(f"[data-param='{name}']")
+    field.fill(value)
+    field.dispatch_event("change")
+
+
+def stage_shapes(page) -> list[str]:
+    return [s.get_attribute("data-shape") for s in page.get_by_test_id("stage").all()]
+
+
+def test_tensor_conv_by_hand_shows_numbers(page) -> None:
+    open_lab(page)
+    page.locator("#grid-rows").fill("5")
+    page.locator("#grid-rows").dispatch_event("change")
+    page.locator("#grid-cols").fill("5")
+    page.locator("#grid-cols").dispatch_event("change")
+    cells = page.get_by_test_id("tensor-input").locator("input")
+    for i, v in enumerate(x for row in X5 for x in row):
+        cells.nth(i).fill(str(v))
+        cells.nth(i).dispatch_event("change")
+    page.locator("#tensor-shape").fill("1,1,5,5")
+    page.locator("#tensor-shape").dispatch_event("change")
+    card = set_first_layer(page, "Conv2d")
+    fill_param(card, "out_channels", "1")
+    fill_param(card, "kernel_size", "3")
+    card.locator("[data-param='bias']").uncheck()
+    fill_param(card, "weight-values", "[[[[1,2,1],[0,1,0],[2,1,0]]]]")
+    page.get_by_test_id("run").click()
+    out = page.locator("[data-testid=stage][data-shape='1x1x3x3']")
+    out.wait_for()
+    cells = out.locator("table.matrix td").all_text_contents()
+    assert cells == ["10", "12", "12", "18", "16", "16", "13", "9", "3"]
+    assert page.get_by_test_id("trace-table").locator("tbody tr").count() == 1
+    page.get_by_test_id("copy-code").click()
+    assert "nn.Conv2d" in page.locator("#code").text_content()
+
+
+def test_cifar_four_layer_pipeline(page, api_paths) -> None:
+    if "/api/datasets/cifar10" not in api_paths:
+        pytest.skip("CIFAR-10 browsing endpoints are not there yet")
+    open_lab(page)
+    page.get_by_role("tab", name="CIFAR-10").click()
+    picker = page.get_by_test_id("cifar-picker")
+    picker.locator(".thumb").nth(3).click()
+    card = set_first_layer(page, "Conv2d")
+    fill_param(card, "padding", "1")
+    for type_ in ["ReLU", "MaxPool2d", "Flatten"]:
+        page.locator("#add-type").select_option(type_)
+        page.get_by_test_id("add-layer").click()
+    assert page.get_by_test_id("layer-card").count() == 4
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-shape='1x1536']").wait_for()
+    assert stage_shapes(page) == ["1x3x32x32", "1x6x32x32", "1x6x32x32", "1x6x16x16", "1x1536"]
+
+
+def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
+    if "/api/uploads" not in api_paths:
+        pytest.skip("upload endpoint is not there yet")
+    png = tmp_path / "pic.png"
+    img = Image.new("RGB", (40, 30))
+    img.putdata([(x * 6, y * 8, (x + y) * 3) for y in range(30) for x in range(40)])
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    png.write_bytes(buf.getvalue())
+    open_lab(page)
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_test_id("upload-input").set_input_files(str(png))
+    page.locator("#upload-info").filter(has_text="40×30").wait_for()
+    set_first_layer(page, "Conv2d")
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-shape='1x6x28x38']").wait_for()
+    assert stage_shapes(page) == ["1x3x30x40", "1x6x28x38"]
+    if "/api/runs/{run_id}/maps/{k}.png" not in api_paths:
+        pytest.skip("map images endpoint is not there yet")
+    images = page.get_by_test_id("stage-image")
+    assert images.count() == 3
+    page.wait_for_function("[...document.querySelectorAll('[data-testid=stage-image]')].every(i => i.complete)")
+    widths = images.evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+    assert all(w > 0 for w in widths), widths
+    page.locator("#colormap").select_option("viridis")
+    assert "colormap=viridis" in images.first.get_attribute("src")
+
+
+def test_refused_pipeline_shows_message_on_card(page) -> None:
+    page.allowed_errors.append("status of 422")  # Chromium logs every non-2xx fetch; this one is the point
+    open_lab(page, {"input": {"source": "cifar10", "split": "test", "index": 0},
+                    "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 1024, "out_features": 10}],
+                    "seed": 0, "mode": "eval", "view": {"colormap": "grey", "normalize": "per_channel", "sample": 0}})
+    cards = page.get_by_test_id("layer-card")
+    error = cards.nth(1).get_by_test_id("error")
+    error.wait_for()
+    assert "in_features" in error.text_content()
+    assert "3072" in error.text_content()
+    assert cards.nth(0).get_by_test_id("error").is_hidden()
+
+
+def test_every_example_matches(page) -> None:
+    open_lab(page)
+    examples = page.get_by_test_id("examples")
+    result = page.get_by_test_id("example-result")
+    for ex in EXAMPLE_IDS:
+        examples.locator(f"[data-example='{ex}']").click()
+        page.locator("[data-testid=example-result][data-status]").wait_for(timeout=20_000)
+        assert result.get_attribute("data-status") == "match", (ex, result.text_content())
+    examples.locator("[data-example='7']").click()
+    page.locator("[data-testid=loss-result][data-status]").wait_for()
+    losses = page.get_by_test_id("loss-result")
+    assert losses.get_attribute("data-status") == "match", losses.text_content()
+    assert "1.1019" in losses.text_content()
+    examples.locator("[data-example='6e']").click()
+    page.wait_for_selector("[data-testid=activation-chart][data-series='6'] canvas")
+
+
+def test_example_link_reproduces_view(page, browser, server) -> None:
+    open_lab(page)
+    page.get_by_test_id("examples").locator("[data-example='4']").click()
+    page.locator("[data-testid=example-result][data-status]").wait_for()
+    url = page.url
+    other = browser.new_page(viewport={"width": 1280, "height": 800})
+    other.goto(url)
+    other.locator("[data-testid=stage][data-shape='1x1x4x4'][data-index='2']").wait_for()
+    assert other.get_by_test_id("layer-card").count() == 2
+    other.close()
+
+
+def test_activation_chart_draws(page) -> None:
+    page.goto("/activations")
+    page.wait_for_selector("[data-testid=activation-chart][data-series='3'] canvas")
+    page.get_by_label("LeakyReLU", exact=True).check()
+    page.wait_for_selector("[data-testid=activation-chart][data-series='4'] canvas")
+    slider = page.locator("#s-LeakyReLU-negative_slope")
+    slider.fill("0.3")
+    assert "LeakyReLU" in page.locator("#act-notes").text_content()
+
+
+def test_screenshots(browser, server) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server, color_scheme=scheme)
+        pg = context.new_page()
+        pg.goto("/")
+        pg.wait_for_selector("body[data-ready=true]")
+        pg.get_by_test_id("examples").locator("[data-example='10']").click()
+        pg.locator("[data-testid=example-result][data-status]").wait_for(timeout=20_000)
+        pg.wait_for_timeout(300)
+        pg.screenshot(path=str(SHOTS / f"lab-{scheme}.png"))
+        pg.goto("/activations")
+        pg.wait_for_selector("[data-testid=activation-chart] canvas")
+        pg.screenshot(path=str(SHOTS / f"activations-{scheme}.png"))
+        context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
+    pg = context.new_page()
+    pg.goto("/")
+    pg.wait_for_selector("body[data-ready=true]")
+    pg.get_by_test_id("examples").locator("[data-example='1a']").click()
+    pg.locator("[data-testid=example-result][data-status]").wait_for()
+    pg.locator("#results").screenshot(path=str(SHOTS / "example-1a.png"))
+    context.close()
