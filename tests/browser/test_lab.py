@@ -158,6 +158,30 @@ def test_example_link_reproduces_view(page, browser, server) -> None:
     other.close()
 
 
+def test_builder_reorder_duplicate_remove_and_validate(page) -> None:
+    open_lab(page)
+    cards = page.get_by_test_id("layer-card")
+    page.locator("#add-type").select_option("ReLU")
+    page.get_by_test_id("add-layer").click()
+    assert [c.get_by_test_id("layer-type").input_value() for c in cards.all()] == ["MaxPool2d", "ReLU"]
+    cards.nth(1).focus()
+    page.keyboard.press("Alt+ArrowUp")
+    assert [c.get_by_test_id("layer-type").input_value() for c in cards.all()] == ["ReLU", "MaxPool2d"]
+    cards.nth(1).get_by_role("button", name="Duplicate layer 2").click()
+    assert cards.count() == 3
+    cards.nth(0).get_by_role("button", name="Remove layer 1").click()
+    assert [c.get_by_test_id("layer-type").input_value() for c in cards.all()] == ["MaxPool2d", "MaxPool2d"]
+    kernel = cards.nth(0).locator("[data-param='kernel_size']")
+    kernel.fill("0")
+    assert "kernel_size must be ≥ 1" in cards.nth(0).text_content()
+    assert kernel.get_attribute("aria-invalid") == "true"
+    kernel.fill("2")
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-shape='1x1x1x1']").wait_for()
+    assert stage_shapes(page) == ["1x1x4x4", "1x1x2x2", "1x1x1x1"]
+    assert "#s=" in page.url
+
+
 def test_activation_chart_draws(page) -> None:
     page.goto("/activations")
     page.wait_for_selector("[data-testid=activation-chart][data-series='3'] canvas")
@@ -175,6 +199,7 @@ def test_screenshots(browser, server) -> None:
         pg = context.new_page()
         pg.goto("/")
         pg.wait_for_selector("body[data-ready=true]")
+        pg.screenshot(path=str(SHOTS / f"builder-{scheme}.png"))
         pg.get_by_test_id("examples").locator("[data-example='10']").click()
         pg.locator("[data-testid=example-result][data-status]").wait_for(timeout=20_000)
         pg.wait_for_timeout(300)
