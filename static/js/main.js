@@ -5,7 +5,7 @@ import { state, saveToUrl, loadFromUrl } from "./state.js";
 import { setCatalogue, catalogueEntry, newLayer, renderPipeline, clearErrors, showError } from "./pipeline.js";
 import { missingRequired } from "./layer-form.js";
 import { initInputs, showInput } from "./inputs.js";
-import { renderRun, refreshMaps, copyCode } from "./results.js";
+import { renderRun, refreshMaps, copyCode, pinCurrent } from "./results.js";
 import { initExamples } from "./examples.js";
 import { initActivations, showCurves } from "./activations.js";
 
@@ -90,6 +90,7 @@ async function start() {
     });
   }
   $("copy-code").addEventListener("click", copyCode);
+  $("pin").addEventListener("click", () => pinCurrent(state.layers.map((l) => l.type).join(" → ")));
   $("share").addEventListener("click", async () => {
     saveToUrl();
     try { await navigator.clipboard.writeText(location.href); $("share").textContent = "Link copied ✓"; }

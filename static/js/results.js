@@ -100,6 +100,7 @@ export function renderRun(res) {
   code.textContent = res.code;
   code.hidden = false;
   $("copy-code").disabled = false;
+  $("pin").disabled = false;
   $("sample").max = Math.max(0, res.input.shape[0] - 1);
 }
 
@@ -142,4 +143,16 @@ export async function copyCode() {
     btn.textContent = "Selected: press Ctrl+C";
   }
   setTimeout(() => (btn.textContent = "Copy as PyTorch"), 2000);
+}
+
+/** Keeps a copy of the current stages above the next run's, so two pipelines can be compared. */
+export function pinCurrent(description) {
+  const box = $("pinned");
+  const copy = $("stages").cloneNode(true);
+  copy.removeAttribute("id");
+  copy.querySelectorAll("[data-testid]").forEach((n) => n.setAttribute("data-testid", `pinned-${n.dataset.testid}`));
+  const unpin = el("button", { type: "button", class: "icon", "aria-label": "Remove the pinned run" }, "✕");
+  unpin.addEventListener("click", () => { box.hidden = true; box.replaceChildren(); });
+  box.replaceChildren(el("div", { class: "pinned-head" }, el("strong", { text: "Pinned: " }), description, unpin), copy);
+  box.hidden = false;
 }

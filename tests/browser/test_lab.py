@@ -182,6 +182,19 @@ def test_builder_reorder_duplicate_remove_and_validate(page) -> None:
     assert "#s=" in page.url
 
 
+def test_pin_compares_max_and_avg_pooling(page) -> None:
+    open_lab(page)
+    examples = page.get_by_test_id("examples")
+    examples.locator("[data-example='12a']").click()
+    page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Pin for comparison").click()
+    examples.locator("[data-example='12b']").click()
+    page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=20_000)
+    assert "MaxPool2d" in page.locator("#pinned").text_content()
+    assert page.locator("[data-testid=pinned-stage][data-shape='1x3x256x256']").count() == 1
+    assert "AvgPool2d" in page.get_by_test_id("stage").nth(1).text_content()
+
+
 def test_activation_chart_draws(page) -> None:
     page.goto("/activations")
     page.wait_for_selector("[data-testid=activation-chart][data-series='3'] canvas")
