@@ -10,20 +10,21 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 log() { printf '[layerlab] %s\n' "$*" >&2; }
 
+pip_install() {
+    # pip's log goes to a file (this machine's pip config adds one warning per package about
+    # absent local indexes); it is shown only when pip fails.
+    if ! "$VENV/bin/python" -m pip install --quiet "$@" >"$VENV/pip.log" 2>&1; then
+        grep -v "is ignored" "$VENV/pip.log" >&2
+        log "pip install $* failed"
+        exit 1
+    fi
+}
+
 ensure_venv() {
-    # $1: extras to install ("" or "test")
-    local extras="${1:-}" key
-    key=$( { cat "$ROOT/pyproject.toml"; "$PYTHON" --version; echo "$extras"; } | sha256sum | cut -c1-16)
-    VENV="$CACHE/venv-$key"
-    if [ ! -f "$VENV/.complete" ]; then
-        log "creating virtual environment $VENV (torch is large: a few minutes the first time)"
-        rm -rf "$VENV"
-        mkdir -p "$CACHE"
-        "$PYTHON" -m venv "$VENV"
-        "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        # Install the project's dependencies, not the project itself: the code runs from this
-        # checkout, so one cached environment serves every clone.
-        "$VENV/bin/python" - "$ROOT/pyproject.toml" "$extras" >"$VENV/requirements.txt" <<'PY'
+    # $1: extras to install ("" or "test"). The key is the dependency list itself (from
+    # pyproject.toml) and the Python version, so editing tool settings there reuses the venv.
+    local extras="${1:-}" requirements key
+    requirements=$("$PYTHON" - "$ROOT/pyproject.toml" "$extras" <<'PY'
 import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
 deps = list(project["dependencies"])
@@ -31,7 +32,19 @@ for extra in filter(None, sys.argv[2].split(",")):
     deps += project["optional-dependencies"][extra]
 print("\n".join(deps))
 PY
-        "$VENV/bin/python" -m pip install --quiet -r "$VENV/requirements.txt"
+)
+    key=$( { echo "$requirements"; "$PYTHON" --version; } | sha256sum | cut -c1-16)
+    VENV="$CACHE/venv-$key"
+    if [ ! -f "$VENV/.complete" ]; then
+        log "creating virtual environment $VENV (torch is large: a few minutes the first time)"
+        rm -rf "$VENV"
+        mkdir -p "$CACHE"
+        "$PYTHON" -m venv "$VENV"
+        pip_install --upgrade pip
+        # Install the project's dependencies, not the project itself: the code runs from this
+        # checkout, so one cached environment serves every clone.
+        echo "$requirements" >"$VENV/requirements.txt"
+        pip_install -r "$VENV/requirements.txt"
         touch "$VENV/.complete"
     fi
     export PATH="$VENV/bin:$PATH"
