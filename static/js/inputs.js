@@ -7,6 +7,7 @@ import { el } from "./layer-form.js";
 const $ = (id) => document.getElementById(id);
 let cifarShown = 0;
 let cifarLoaded = false;
+let cifarSizes = {};
 
 export function describeInput(input) {
   if (input.source === "upload") return `Uploaded image ${input.upload_id.slice(0, 8)}…${input.resize ? ` resized to ${input.resize.join("×")}` : ""}`;
@@ -85,7 +86,9 @@ async function loadCifar() {
   try {
     const info = await api.cifar();
     cifarLoaded = true;
+    cifarSizes = info.splits;
     $("cifar-info").textContent = `Source: ${info.source}; classes: ${info.classes.join(", ")}; ${info.splits.test} test and ${info.splits.train} train images. Click one; with a batch over 1, the batch starts there.`;
+    $("cifar-class").append(...info.classes.map((c) => el("option", { value: c, text: c })));
     cifarShown = 0;
     $("cifar-grid").replaceChildren();
     moreCifar();
@@ -94,16 +97,39 @@ async function loadCifar() {
   }
 }
 
+function thumb(split, i) {
+  const img = el("img", { src: `/api/datasets/cifar10/${split}/${i}.png`, alt: `CIFAR-10 ${split} #${i}`, width: 32, height: 32, loading: "lazy" });
+  const b = el("button", { type: "button", class: "thumb", "data-index": i, "aria-label": `Use CIFAR-10 ${split} image ${i}` }, img);
+  b.addEventListener("click", () => pickCifar(i));
+  return b;
+}
+
+/** Thumbnails of one class: scans the split's first images (labels come from the item endpoint). */
+async function cifarByClass(name) {
+  const split = $("cifar-split").value;
+  $("cifar-grid").replaceChildren();
+  if (!name) { cifarShown = 0; moreCifar(); return; }
+  const found = [];
+  await busy(`Finding ${name} images…`, async () => {
+    const end = Math.min(600, cifarSizes[split] || 0);
+    for (let start = 0; start < end && found.length < 24; start += 60) {
+      const n = Math.min(60, end - start);
+      const items = await Promise.all(Array.from({ length: n }, (_, k) => api.cifarItem(split, start + k).catch(() => null)));
+      for (const it of items) if (it && it.class_name === name && found.length < 24) found.push(it.index);
+    }
+  });
+  $("cifar-grid").replaceChildren(...found.map((i) => thumb(split, i)));
+}
+
 function moreCifar() {
+  if ($("cifar-class").value) return;
   const split = $("cifar-split").value;
   const frag = document.createDocumentFragment();
-  for (let i = cifarShown; i < cifarShown + 40; i++) {
-    const img = el("img", { src: `/api/datasets/cifar10/${split}/${i}.png`, alt: `CIFAR-10 ${split} #${i}`, width: 32, height: 32, loading: "lazy" });
-    const b = el("button", { type: "button", class: "thumb", "data-index": i, "aria-label": `Use CIFAR-10 ${split} image ${i}` }, img);
-    b.addEventListener("click", () => pickCifar(i));
-    frag.append(b);
+  const end = Math.min(cifarShown + 40, cifarSizes[split] || cifarShown + 40);
+  for (let i = cifarShown; i < end; i++) {
+    frag.append(thumb(split, i));
   }
-  cifarShown += 40;
+  cifarShown = end;
   $("cifar-grid").append(frag);
 }
 
@@ -166,7 +192,8 @@ export function initInputs() {
     $(id).addEventListener("change", () => state.input.source === "upload" && setUploadInput(state.input.upload_id));
   }
   $("cifar-more").addEventListener("click", moreCifar);
-  $("cifar-split").addEventListener("change", () => { cifarShown = 0; $("cifar-grid").replaceChildren(); moreCifar(); });
+  $("cifar-class").addEventListener("change", () => cifarByClass($("cifar-class").value));
+  $("cifar-split").addEventListener("change", () => cifarByClass($("cifar-class").value));
   $("grid-rows").addEventListener("change", resizeGrid);
   $("grid-cols").addEventListener("change", resizeGrid);
   $("tensor-shape").addEventListener("change", commitTensor);

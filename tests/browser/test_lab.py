@@ -76,7 +76,11 @@ def test_cifar_four_layer_pipeline(page, api_paths) -> None:
     open_lab(page)
     page.get_by_role("tab", name="CIFAR-10").click()
     picker = page.get_by_test_id("cifar-picker")
-    picker.locator(".thumb").nth(3).click()
+    picker.locator(".thumb").nth(3).wait_for()
+    picker.get_by_label("class").select_option("cat")
+    picker.locator(".thumb").first.wait_for()
+    picker.locator(".thumb").first.click()
+    page.locator("#input-summary").filter(has_text="cat").wait_for()
     card = set_first_layer(page, "Conv2d")
     fill_param(card, "padding", "1")
     for type_ in ["ReLU", "MaxPool2d", "Flatten"]:
