@@ -95,25 +95,25 @@ def _resolve_tensor(spec: TensorInput, _services: Services) -> ResolvedInput:
     return ResolvedInput(x, code, is_image=False)
 
 
-def _resolve_cifar10(spec: Cifar10Input, services: Services) -> ResolvedInput:
-    images = services.cifar10.images(spec.split, spec.index, 1)  # uint8 (1, 3, 32, 32)
+def _cifar10(services: Services, split: str, start: int, count: int, x_line: str) -> ResolvedInput:
+    images = services.cifar10.images(split, start, count)  # uint8 (count, 3, 32, 32)
     code = (
         "from torchvision import datasets, transforms\n"
-        f"data = datasets.CIFAR10('data', train={spec.split == 'train'}, download=True, transform=transforms.ToTensor())\n"
-        f"x = data[{spec.index}][0].unsqueeze(0)  # (1, 3, 32, 32), float32 in [0, 1]"
+        f"data = datasets.CIFAR10('data', train={split == 'train'}, download=True, transform=transforms.ToTensor())\n"
+        + x_line
     )
-    return ResolvedInput(images.float() / 255, code, is_image=True)
+    return ResolvedInput(images.float() / 255, code, is_image=True)  # exactly what ToTensor computes
+
+
+def _resolve_cifar10(spec: Cifar10Input, services: Services) -> ResolvedInput:
+    x_line = f"x = data[{spec.index}][0].unsqueeze(0)  # (1, 3, 32, 32), float32 in [0, 1]"
+    return _cifar10(services, spec.split, spec.index, 1, x_line)
 
 
 def _resolve_cifar10_batch(spec: Cifar10BatchInput, services: Services) -> ResolvedInput:
-    images = services.cifar10.images(spec.split, spec.start, spec.count)  # uint8 (count, 3, 32, 32)
     stop = spec.start + spec.count
-    code = (
-        "from torchvision import datasets, transforms\n"
-        f"data = datasets.CIFAR10('data', train={spec.split == 'train'}, download=True, transform=transforms.ToTensor())\n"
-        f"x = torch.stack([data[i][0] for i in range({spec.start}, {stop})])  # ({spec.count}, 3, 32, 32)"
-    )
-    return ResolvedInput(images.float() / 255, code, is_image=True)
+    x_line = f"x = torch.stack([data[i][0] for i in range({spec.start}, {stop})])  # ({spec.count}, 3, 32, 32)"
+    return _cifar10(services, spec.split, spec.start, spec.count, x_line)
 
 
 def _resolve_upload(spec: UploadInput, services: Services) -> ResolvedInput:
