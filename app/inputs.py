@@ -111,6 +111,11 @@ def _resolve_cifar10(spec: Cifar10Input, services: Services) -> ResolvedInput:
 
 
 def _resolve_cifar10_batch(spec: Cifar10BatchInput, services: Services) -> ResolvedInput:
+    if spec.count > services.settings.max_batch:
+        raise InputError(
+            f"count={spec.count} is above this server's batch limit of {services.settings.max_batch} (LAYERLAB_MAX_BATCH).",
+            "count",
+        )
     stop = spec.start + spec.count
     x_line = f"x = torch.stack([data[i][0] for i in range({spec.start}, {stop})])  # ({spec.count}, 3, 32, 32)"
     return _cifar10(services, spec.split, spec.start, spec.count, x_line)

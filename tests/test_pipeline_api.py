@@ -249,3 +249,12 @@ def test_too_many_layers_is_refused(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(data_dir=tmp_path, max_layers=3))) as client:
         r = client.post("/api/pipeline/run", json={"input": {"source": "tensor", "data": [1.0]}, "layers": [{"type": "ReLU"}] * 4})
         assert r.status_code == 422 and "LAYERLAB_MAX_LAYERS" in r.json()["detail"][0]["msg"]
+
+
+def test_batch_above_the_limit_is_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path, max_batch=8))) as client:
+        batch = {"source": "cifar10_batch", "split": "test", "start": 0, "count": 9}
+        r = client.post("/api/pipeline/run", json={"input": batch, "layers": []})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "input", "count"]
+        batch["count"] = 8
+        assert client.post("/api/pipeline/run", json={"input": batch, "layers": []}).status_code == 200
