@@ -2,6 +2,7 @@
 
 import { state } from "./state.js";
 import { el } from "./layer-form.js";
+import { enableReceptiveField } from "./receptive.js";
 
 const $ = (id) => document.getElementById(id);
 let last = null;
@@ -23,7 +24,7 @@ export function matrixView(values, label) {
     if (out.childElementCount >= 12) return;
     if (!Array.isArray(v[0])) v = [v];
     if (!Array.isArray(v[0][0])) {
-      const t = el("table", { class: "matrix" });
+      const t = el("table", { class: "matrix", "data-slice": prefix.join(",") });
       if (prefix.length) t.append(el("caption", { text: `[${prefix.join(", ")}]` }));
       for (const row of v.slice(0, 32)) t.append(el("tr", {}, row.slice(0, 32).map((x) => el("td", { text: num(x) }))));
       out.append(t);
@@ -79,8 +80,11 @@ function lostBatchNote(res) {
   return notes;
 }
 
+let ran = [];
+
 export function renderRun(res) {
   last = res;
+  ran = structuredClone(state.layers);
   const stages = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
     stats: res.input.stats, values: res.input.values })];
   let prev = res.input.image_url;
@@ -117,6 +121,8 @@ function renderTrace(res) {
     el("td", { class: "n", text: big(tm) }), el("td"));
   $("trace").replaceChildren(el("table", { class: "trace", "data-testid": "trace-table" }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot)));
 }
+
+enableReceptiveField(document.getElementById("stages"), () => ran);
 
 /** Re-fetches every map with the current colormap / normalisation / sample. */
 export function refreshMaps() {

@@ -68,6 +68,9 @@ def test_tensor_conv_by_hand_shows_numbers(page) -> None:
     assert page.get_by_test_id("trace-table").locator("tbody tr").count() == 1
     page.get_by_test_id("copy-code").click()
     assert "nn.Conv2d" in page.locator("#code").text_content()
+    out.locator("table.matrix td").nth(4).click()  # output (1, 1) = 16 reads input rows 1-3, cols 1-3
+    highlighted = page.locator("[data-testid=stage][data-index='0'] td.rf").all_text_contents()
+    assert highlighted == ["1", "2", "3", "2", "1", "0", "2", "3", "1"]
 
 
 def test_cifar_four_layer_pipeline(page, api_paths) -> None:
