@@ -105,6 +105,7 @@ def test_every_stage_kind_draws(client: TestClient) -> None:
         for normalize in ("per_channel", "shared"):
             png(client, f"/api/runs/{rid}/maps/2.png", colormap=colormap, normalize=normalize, sample=1)
     assert png(client, f"/api/runs/{rid}/indices/3.png").mode == "L"
+    assert png(client, f"/api/runs/{rid}/maps/2.png", tile=128).size == png(client, f"/api/runs/{rid}/maps/2.png").size  # 30x30 maps: enlarged, not capped
     png(client, f"/api/runs/{rid}/weights/6.png")  # Linear weight as a heat block
 
 
@@ -145,6 +146,7 @@ def small_run(client: TestClient) -> str:
         ("/api/runs/{rid}/maps/1.png?normalize=global", 422),
         ("/api/runs/{rid}/maps/1.png?sample=2", 422),
         ("/api/runs/{rid}/maps/1.png?sample=-1", 422),
+        ("/api/runs/{rid}/maps/1.png?tile=5000", 422),
         ("/api/runs/{rid}/weights/0.png", 422),
         ("/api/runs/{rid}/weights/2.png", 404),
         ("/api/runs/{rid}/weights/3.png", 404),

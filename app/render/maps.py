@@ -121,20 +121,22 @@ def _check_sample(t: torch.Tensor, sample: int | None) -> int:
     return s
 
 
-def draw_images(t: torch.Tensor, sample: int | None) -> torch.Tensor:
+def draw_images(t: torch.Tensor, sample: int | None, max_tile: int = MAX_TILE) -> torch.Tensor:
     """t: (N, C, H, W) in [0, 1], C in (1, 3) → the picture(s), unnormalised."""
     if sample is not None:
         t = t[_check_sample(t, sample)].unsqueeze(0)
-    size = _scale(*t.shape[-2:], MAX_TILE if t.shape[0] > 1 else MAX_SIDE)
+    size = _scale(*t.shape[-2:], max_tile if t.shape[0] > 1 else MAX_SIDE)
     tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)  # (N, C, h, w)
     return _grid(tiles.permute(0, 2, 3, 1).contiguous(), nrow=8)
 
 
-def draw_channels(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
+def draw_channels(
+    t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize, max_tile: int = MAX_TILE
+) -> torch.Tensor:
     """t: (N, C, H, W) → sample's C channels as coloured maps in channel order."""
     x = t[_check_sample(t, sample)]  # (C, H, W)
     cmap = _pick(colormap, x)
-    size = _scale(*x.shape[-2:], MAX_TILE if x.shape[0] > 1 else MAX_SIDE)
+    size = _scale(*x.shape[-2:], max_tile if x.shape[0] > 1 else MAX_SIDE)
     if size[0] < x.shape[-2]:
         x = _resize(x.unsqueeze(1).float(), size)[:, 0]  # shrink first: less to colour
     levels = _levels(x, normalize, centred=cmap is Colormap.DIVERGING)  # (C, h, w) uint8
@@ -169,8 +171,9 @@ def draw_stage(
     colormap: Colormap = Colormap.AUTO,
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: int | None = None,
+    max_tile: int = MAX_TILE,
 ) -> torch.Tensor:
-    """Any stage output → uint8 (3|1, H, W)."""
+    """Any stage output → uint8 (3|1, H, W); ``max_tile`` caps each tile's side in multi-tile grids."""
     t = t.detach()
     if t.dim() == 0:
         t = t.reshape(1, 1)
@@ -183,8 +186,8 @@ def draw_stage(
     if t.dim() > 4:
         t = t.reshape(t.shape[0], -1, *t.shape[-2:])  # (N, C*D, H, W): volumes as stacks of slices
     if colormap is Colormap.AUTO and is_image_like(t, from_image):
-        return draw_images(t, sample)
-    return draw_channels(t, sample, colormap, normalize)
+        return draw_images(t, sample, max_tile)
+    return draw_channels(t, sample, colormap, normalize, max_tile)
 
 
 def indices_mask(indices: torch.Tensor, stage_input: torch.Tensor) -> torch.Tensor:

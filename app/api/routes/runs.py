@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
+from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
 from ...runs import RunResult
 from ..deps import RunsDep
@@ -43,11 +44,12 @@ def stage_map(
     colormap: Colormap = Colormap.AUTO,
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
+    tile: Annotated[int, Query(ge=96, le=1024, description="Largest side of each tile in a grid, px (larger maps are shrunk by area).")] = MAX_TILE,
 ) -> Response:
     result = runs.get(run_id)
     _check(result, k)
     try:
-        image = draw_stage(_stage(result, k), from_image=result.source.is_image, colormap=colormap, normalize=normalize, sample=sample)
+        image = draw_stage(_stage(result, k), from_image=result.source.is_image, colormap=colormap, normalize=normalize, sample=sample, max_tile=tile)
     except RenderError as exc:
         raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
     return _png(image)
