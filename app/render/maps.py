@@ -34,7 +34,7 @@ class RenderError(ValueError):
 
 
 MIN_TILE = 96  # px: a 5x5 map is drawn at least this large
-MAX_TILE = 256  # px: larger maps in a multi-tile grid are shrunk (area) to keep PNGs fast
+MAX_TILE = 128  # px: larger maps in a multi-tile grid are shrunk (area) to keep PNGs fast; ?tile= asks for more
 MAX_SIDE = 2048  # px: a single picture larger than this is shrunk
 PAD = 2
 
