@@ -258,3 +258,13 @@ def test_batch_above_the_limit_is_refused(tmp_path: Path) -> None:
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "input", "count"]
         batch["count"] = 8
         assert client.post("/api/pipeline/run", json={"input": batch, "layers": []}).status_code == 200
+
+
+@pytest.mark.parametrize(("mode", "status"), [("eval", 200), ("train", 422)])
+def test_batchnorm_refuses_one_value_per_channel_only_in_train_mode(client: TestClient, mode: str, status: int) -> None:
+    # torch: eval mode normalises with running stats, train mode needs more than one value per channel.
+    body = {"input": {"source": "tensor", "data": [[[[0.5]]]]}, "layers": [{"type": "BatchNorm2d"}], "mode": mode}
+    r = client.post("/api/pipeline/run", json=body)
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert r.json()["detail"][0]["loc"] == ["body", "layers", 0]

@@ -175,7 +175,7 @@ def _meta_unsupported(exc: Exception) -> bool:
     return isinstance(exc, NotImplementedError) or "meta" in str(exc).lower()
 
 
-def _forward_on_cpu(stage: Stage, layer: LayerConfig, meta_args: list[torch.Tensor]) -> Any:
+def _forward_on_cpu(stage: Stage, layer: LayerConfig, meta_args: list[torch.Tensor], training: bool) -> Any:
     """Shape inference for the rare op meta cannot run: zeros on the CPU, RNG state put back.
 
     The input already passed the element limit; such ops (normalisation) keep the input's size.
@@ -183,13 +183,16 @@ def _forward_on_cpu(stage: Stage, layer: LayerConfig, meta_args: list[torch.Tens
     args = [torch.zeros(a.shape, dtype=a.dtype) for a in meta_args]
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
-            return stage.build()(*args)
+            return stage.build().train(training)(*args)
     except Exception as exc:
         raise explain_refusal(stage, layer, exc) from exc
 
 
-def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) -> Plan:
-    """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse."""
+def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool = False) -> Plan:
+    """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse.
+
+    ``training`` matters: BatchNorm2d refuses one value per channel only in train mode.
+    """
     sources = _indices_sources(layers)
     needs_indices = set(sources.values())
     stages: list[Stage] = []
@@ -205,7 +208,7 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) 
                 kwargs["return_indices"] = True
             stage = Stage(position, spec, kwargs, shape, shape, 0, 0, indices_from=sources.get(position))
             try:
-                module = stage.build("meta")
+                module = stage.build("meta").train(training)
             except Exception as exc:  # torch's constructor refused the arguments
                 raise explain_refusal(stage, layer, exc) from exc
             for name, p in module.named_parameters():
@@ -223,7 +226,7 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int) 
             except Exception as exc:  # torch refused the input for this layer …
                 if not _meta_unsupported(exc):
                     raise explain_refusal(stage, layer, exc) from exc
-                out = _forward_on_cpu(stage, layer, args)  # … or only its meta kernel is missing
+                out = _forward_on_cpu(stage, layer, args, training)  # … or only its meta kernel is missing
             if isinstance(out, tuple):
                 out, indices = out
                 stage.indices_shape = tuple(indices.shape)

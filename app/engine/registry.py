@@ -146,8 +146,8 @@ def _padding(doc: str = "Implicit zero padding on both sides.") -> Param:
     return Param("padding", Kind.INT_OR_PAIR, 0, doc, ge=0)
 
 
-def _dilation() -> Param:
-    return Param("dilation", Kind.INT_OR_PAIR, 1, "Spacing between kernel elements.", ge=1)
+def _dilation(ge: int = 1) -> Param:
+    return Param("dilation", Kind.INT_OR_PAIR, 1, "Spacing between kernel elements.", ge=ge)
 
 
 _INPLACE = Param(
@@ -221,7 +221,7 @@ SPECS: tuple[LayerSpec, ...] = (
             Param("output_padding", Kind.INT_OR_PAIR, 0, "Extra size added to one side of the output.", ge=0),
             Param("groups", Kind.INT, 1, "Split channels into groups; both channel counts must divide by it.", ge=1),
             Param("bias", Kind.BOOL, True, "Add a learnable bias per output channel."),
-            _dilation(),
+            _dilation(ge=0),  # torch's batched 1×1 path accepts 0; the run refuses it otherwise
             Param("padding_mode", Kind.CHOICE, "zeros", "Only 'zeros' is supported by torch.", choices=("zeros",)),
         ),
         "H_out = (H_in − 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1, likewise W.",
@@ -271,7 +271,13 @@ SPECS: tuple[LayerSpec, ...] = (
         Category.UNPOOLING,
         "Partial inverse of MaxPool2d: puts each value back where its maximum came from, zeros elsewhere. "
         "Needs indices_from: the index of an earlier MaxPool2d.",
-        (_k(), _stride(None, nullable=True), _padding()),
+        # torch only uses these in the output-size formula and checks nothing else (stride 0 or a negative
+        # padding is accepted), so they carry no bounds here: the size check on meta refuses what torch refuses.
+        (
+            Param("kernel_size", Kind.INT_OR_PAIR, REQUIRED, "Window size MaxPool2d used."),
+            Param("stride", Kind.INT_OR_PAIR, None, "Step MaxPool2d used. Defaults to kernel_size.", nullable=True),
+            Param("padding", Kind.INT_OR_PAIR, 0, "Padding MaxPool2d used, subtracted from the output size."),
+        ),
         "H_out = (H_in − 1)·stride − 2·padding + kernel_size, likewise W.",
         input_ranks=(3, 4),
     ),

@@ -91,7 +91,7 @@ def run_pipeline(
     """Plan on meta (refusing early), then build and run on the CPU, capturing every stage."""
     x = x.to(torch.float32)
     check_input(x, max_elements)
-    plan = make_plan(tuple(x.shape), layers, max_elements)
+    plan = make_plan(tuple(x.shape), layers, max_elements, training=mode is Mode.TRAIN)
     results: list[StageResult] = []
     with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
