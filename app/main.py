@@ -16,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.main import api_router
+from .api.timing import ServerTiming
 from .datasets import load_cifar10
 from .images import UploadDirectory
-from .runs import RunStore
+from .runs import RunStore, StageMaps
 from .services import Services
 from .settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = Services(settings=settings, cifar10=load_cifar10(settings), uploads=UploadDirectory(settings))
         app.state.services = services
         app.state.runs = RunStore(services)
+        app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
         yield
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ServerTiming)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     vendor = ROOT / "node_modules"

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Memory kept for the outputs of recent runs (their maps are drawn from it).",
     )
+    map_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="Memory kept for encoded map PNGs, so a map asked for again is not drawn again.",
+    )
 
     @field_validator("cifar10_dir", mode="before")
     @classmethod

@@ -61,7 +61,7 @@ def test_example_10_conv_on_a_batch_of_16(client: TestClient) -> None:
     assert per_item[0].width > 96 * 3 and per_item[0].height > 96 * 2
     assert not np.array_equal(np.asarray(per_item[0]), np.asarray(per_item[1]))
     weights = png(client, f"/api/runs/{answer['run_id']}/weights/1.png")
-    assert weights.mode == "RGB" and weights.height > weights.width  # 6 rows x 3 columns of kernels
+    assert weights.mode == "P" and weights.height > weights.width  # 6 rows x 3 columns of kernels, palette colours
 
 
 def test_example_11_maxpool_ceil_mode(client: TestClient) -> None:
@@ -118,7 +118,8 @@ def test_tensor_5x5_map_is_enlarged(client: TestClient) -> None:
 
 
 def test_evicted_run_is_recomputed(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", cifar10_dir=None, run_cache_bytes=200_000)
+    # A one-byte map cache: every map below is drawn from the run, not served as kept PNG bytes.
+    settings = Settings(data_dir=tmp_path / "data", cifar10_dir=None, run_cache_bytes=200_000, map_cache_bytes=1)
     with TestClient(create_app(settings)) as client:
         first = run(client, [{"type": "ReLU"}], {**BATCH64, "count": 8})
         before = client.get(first["layers"][0]["image_url"]).content
@@ -128,6 +129,29 @@ def test_evicted_run_is_recomputed(tmp_path: Path) -> None:
         assert client.get(first["layers"][0]["image_url"]).content == before
     with TestClient(create_app(settings)) as client:  # another process: recomputed from the stored request
         assert client.get(first["layers"][0]["image_url"]).content == before
+
+
+def test_a_map_is_drawn_once_and_the_input_once_per_input(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.runs.maps as maps_module
+
+    drawn: list[tuple[int, ...]] = []
+    real = maps_module.draw_stage
+
+    def counting(t, **kwargs):
+        drawn.append(tuple(t.shape))
+        return real(t, **kwargs)
+
+    monkeypatch.setattr(maps_module, "draw_stage", counting)
+    a = run(client, [{"type": "ReLU"}], {**BATCH64, "count": 4})
+    b = run(client, [{"type": "Sigmoid"}], {**BATCH64, "count": 4})  # same input, other layers: a new run
+    assert a["run_id"] != b["run_id"] and a["input"]["image_url"] != b["input"]["image_url"]
+    first = client.get(a["input"]["image_url"]).content
+    assert client.get(b["input"]["image_url"]).content == first
+    client.get(a["layers"][0]["image_url"])
+    client.get(a["layers"][0]["image_url"])
+    assert drawn == [(4, 3, 32, 32), (4, 3, 32, 32)]  # one input map, one ReLU map
+    client.get(a["layers"][0]["image_url"], params={"colormap": "grey"})  # another query: drawn again
+    assert len(drawn) == 3
 
 
 @pytest.fixture

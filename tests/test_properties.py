@@ -249,3 +249,26 @@ def test_wrongly_typed_layers_are_422(api: TestClient, layer: dict[str, Any], wh
     r = api.post("/api/pipeline/run", json={"input": {"source": "tensor", "data": [[[[1.0]]]]}, "layers": [layer]})
     assert r.status_code == 422, why
     assert r.json()["detail"][0]["loc"][:3] == ["body", "layers", 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 40), min_size=0, max_size=3),
+    special=st.lists(st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e30, -1e-30]), max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_stats_are_torchs_own_over_the_finite_values(shape: list[int], special: list[float], seed: int) -> None:
+    from app.engine.summary import tensor_stats
+
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).flatten()
+    x[: len(special)] = torch.tensor(special[: x.numel()])
+    stats = tensor_stats(x.reshape(shape))
+    finite = x[torch.isfinite(x)]
+    assert stats["nan_count"] == int(torch.isnan(x).sum()) and stats["inf_count"] == int(torch.isinf(x).sum())
+    assert stats["zero_fraction"] == int((x == 0).sum()) / x.numel()
+    if finite.numel() == 0:
+        assert stats["min"] is stats["max"] is stats["mean"] is stats["std"] is None
+        return
+    assert stats["min"] == float(finite.min()) and stats["max"] == float(finite.max())
+    assert stats["mean"] == float(finite.mean())
+    assert stats["std"] == (float(finite.std()) if finite.numel() > 1 else None)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..runs import RunStore
+from ..runs import RunStore, StageMaps
 from ..services import Services
 from ..settings import Settings
 
@@ -23,6 +23,11 @@ def get_runs(request: Request) -> RunStore:
     return request.app.state.runs
 
 
+def get_maps(request: Request) -> StageMaps:
+    return request.app.state.maps
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
+MapsDep = Annotated[StageMaps, Depends(get_maps)]

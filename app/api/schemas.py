@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..engine.summary import tensor_stats, tensor_values
+from ..engine.summary import tensor_values
 from ..runs import RunResult
 
 
@@ -70,7 +70,7 @@ def run_response(result: RunResult) -> RunResponse:
             output_shape=list(s.output.shape),
             params=s.stage.params,
             mult_adds=s.stage.mult_adds,
-            stats=Stats(**tensor_stats(s.output)),
+            stats=Stats(**s.stats),
             values=tensor_values(s.output),
             indices=tensor_values(s.indices),
             image_url=map_url(run_id, s.stage.index),
@@ -83,7 +83,7 @@ def run_response(result: RunResult) -> RunResponse:
         run_id=run_id,
         input=InputResult(
             shape=list(trace.input.shape),
-            stats=Stats(**tensor_stats(trace.input)),
+            stats=Stats(**trace.input_stats),
             values=tensor_values(trace.input),
             image_url=map_url(run_id, 0),
         ),

@@ -21,6 +21,7 @@ from .explain import explain_refusal
 from .notes import stage_notes
 from .plan import LayerConfig, Plan, Stage, make_plan
 from .schema import Mode
+from .summary import tensor_stats
 
 _RNG_LOCK = threading.Lock()
 
@@ -34,6 +35,7 @@ class StageResult:
     output: torch.Tensor
     indices: torch.Tensor | None
     time_ms: float
+    stats: dict[str, float | int | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -44,6 +46,7 @@ class Trace:
     stages: list[StageResult]
     seed: int
     mode: Mode
+    input_stats: dict[str, float | int | None] = field(default_factory=dict)
 
     @property
     def output(self) -> torch.Tensor:
@@ -92,12 +95,13 @@ def run_pipeline(
     x = x.to(torch.float32)
     check_input(x, max_elements)
     plan = make_plan(tuple(x.shape), layers, max_elements, training=mode is Mode.TRAIN)
+    input_stats = tensor_stats(x)
     results: list[StageResult] = []
     with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.manual_seed(seed)
         modules = build_modules(plan, mode)
-        current = x
+        current, current_stats = x, input_stats
         for stage, module in zip(plan.stages, modules, strict=True):
             args = [current.clone() if getattr(module, "inplace", False) else current]
             if stage.indices_from is not None:
@@ -113,8 +117,9 @@ def run_pipeline(
             elapsed = (time.perf_counter() - start) * 1000
             out, indices = out if isinstance(out, tuple) else (out, None)
             warned = [str(w.message) for w in caught[seen:]]
-            result = StageResult(stage, repr(module), out, indices, elapsed)
-            result.notes = stage_notes(stage, current, out, warned)
+            stats = tensor_stats(out)  # once per run: the cache keeps it with the tensors
+            result = StageResult(stage, repr(module), out, indices, elapsed, stats)
+            result.notes = stage_notes(stage, current, current_stats, out, stats, warned)
             results.append(result)
-            current = out
-    return Trace(x, plan, results, seed, mode)
+            current, current_stats = out, stats
+    return Trace(x, plan, results, seed, mode, input_stats)

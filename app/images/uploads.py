@@ -16,6 +16,7 @@ from PIL import Image
 from torchvision.transforms import functional as TF
 
 from ..errors import NotFoundError
+from ..lru import ByteLRU
 from ..settings import Settings
 from .decode import decode_image
 
@@ -37,9 +38,14 @@ class UploadInfo:
 class UploadDirectory:
     """Implements :class:`app.services.UploadStore`."""
 
+    # Decoded uploads kept for the next run on the same picture (runs on one upload come in series):
+    # an id names its pixels, so a kept image can never be stale.
+    DECODED_CACHE_BYTES = 64 * 1024 * 1024
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._dir = Path(settings.data_dir) / "uploads"
+        self._decoded: ByteLRU[str, Image.Image] = ByteLRU(self.DECODED_CACHE_BYTES, lambda im: im.width * im.height * 3)
 
     def save(self, data: bytes) -> UploadInfo:
         """Decode (refusing with 413/415 before anything is written), then store atomically."""
@@ -70,10 +76,18 @@ class UploadDirectory:
         That code opens the file with ``.convert('RGB')``, then Grayscale, Resize, ToTensor; the same
         torchvision functions are called here so the numbers agree.
         """
-        with Image.open(self.path(upload_id)) as im:
-            img = im.convert("RGB")
+        img = self._rgb(upload_id)
         if grayscale:
             img = TF.to_grayscale(img)
         if resize is not None:
             img = TF.resize(img, list(resize))
         return TF.to_tensor(img).unsqueeze(0)  # (1, C, H, W)
+
+    def _rgb(self, upload_id: str) -> Image.Image:
+        """The stored PNG opened with ``.convert('RGB')``, as the run's code does; callers never modify it."""
+        img = self._decoded.get(upload_id)
+        if img is None:
+            with Image.open(self.path(upload_id)) as im:
+                img = im.convert("RGB")
+            self._decoded.put(upload_id, img)
+        return img

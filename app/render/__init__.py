@@ -2,6 +2,6 @@
 
 from .colormaps import Colormap
 from .maps import Normalize, RenderError, draw_stage, draw_weight, indices_mask
-from .png import encode_png
+from .png import Picture, encode_png
 
-__all__ = ["Colormap", "Normalize", "RenderError", "draw_stage", "draw_weight", "encode_png", "indices_mask"]
+__all__ = ["Colormap", "Normalize", "Picture", "RenderError", "draw_stage", "draw_weight", "encode_png", "indices_mask"]

@@ -1,7 +1,8 @@
 """Draw a stage's tensor as a person wants to see it: an image, a batch grid, channel maps, a heat row.
 
-Pure torch (grids laid out like torchvision's ``make_grid``, see :func:`_grid`); no FastAPI. Every function returns uint8 (C, H, W) with
-C = 3 (RGB) or 1 (grey), ready for :func:`app.render.png.encode_png`.
+Pure torch (grids laid out like torchvision's ``make_grid``, see :func:`_grid`); no FastAPI. Every function returns a
+:class:`~app.render.png.Picture`: RGB or grey pixels, or colour levels with the colormap as palette,
+ready for :func:`app.render.png.encode_png`.
 
 - image-like (came from an image, 1 or 3 channels, values within [0, 1]): drawn as the picture itself,
   unnormalised, so Sigmoid's washed-out look and ReLU's no-op are visible; a batch as a grid of items
@@ -21,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .colormaps import Colormap, apply
+from .colormaps import LEVELS, PALETTES, Colormap
+from .png import Picture
 
 
 class Normalize(StrEnum):
@@ -62,17 +64,27 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="area")
 
 
-def _levels(x: torch.Tensor, normalize: Normalize, centred: bool) -> torch.Tensor:
-    """x: float (B, H, W) → uint8 levels (B, H, W); per map or shared range; centred keeps 0 at 128."""
+def _levels(x: torch.Tensor, normalize: Normalize, cmap: Colormap) -> torch.Tensor:
+    """x: float (B, H, W) → uint8 levels (B, H, W); per map or shared range.
+
+    Grey uses 0..255; a coloured map 0..254 (palette index 255 is the white between tiles), and the
+    diverging map keeps 0 at level 127, its centre colour.
+    """
+    top = 255 if cmap is Colormap.GREY else LEVELS - 1
     x = torch.nan_to_num(x.float(), nan=0.0, posinf=0.0, neginf=0.0)
     dims = (1, 2) if normalize is Normalize.PER_CHANNEL else (0, 1, 2)
-    if centred:
+    if cmap is Colormap.DIVERGING:
         m = x.abs().amax(dim=dims, keepdim=True).clamp_min(1e-12)
-        y = x.div_(m).add_(1).mul_(127.5)
+        y = x.div_(m).add_(1).mul_(top / 2)
     else:
         lo, hi = x.amin(dim=dims, keepdim=True), x.amax(dim=dims, keepdim=True)
-        y = x.sub_(lo).mul_(255 / (hi - lo).clamp_min(1e-12))
-    return y.round_().clamp_(0, 255).to(torch.uint8)
+        y = x.sub_(lo).mul_(top / (hi - lo).clamp_min(1e-12))
+    return y.round_().clamp_(0, top).to(torch.uint8)
+
+
+def _coloured(levels: torch.Tensor, cmap: Colormap, nrow: int | None = None) -> Picture:
+    """uint8 levels (B, h, w) → a grid of them, with the colormap as palette (grey needs none)."""
+    return Picture(_grid(levels.unsqueeze(-1), nrow), None if cmap is Colormap.GREY else PALETTES[cmap])
 
 
 def _enlarge(levels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -104,14 +116,28 @@ def _grid(tiles: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
     return torch.from_numpy(out).permute(2, 0, 1)  # (C, H, W)
 
 
-def is_image_like(t: torch.Tensor, from_image: bool) -> bool:
-    return from_image and t.dim() == 4 and t.shape[1] in (1, 3) and bool(t.min() >= 0) and bool(t.max() <= 1)
+Range = tuple[float, float]
 
 
-def _pick(colormap: Colormap, t: torch.Tensor) -> Colormap:
+def value_range(t: torch.Tensor) -> Range:
+    """(min, max) in one pass; NaN propagates into both, and then nothing counts as an image or signed."""
+    lo, hi = torch.aminmax(t.float() if not t.is_floating_point() else t)
+    return float(lo), float(hi)
+
+
+def is_image_like(t: torch.Tensor, from_image: bool, known: Range | None = None) -> bool:
+    if not (from_image and t.dim() == 4 and t.shape[1] in (1, 3)):
+        return False
+    lo, hi = known or value_range(t)
+    return lo >= 0 and hi <= 1
+
+
+def _pick(colormap: Colormap, t: torch.Tensor, known: Range | None = None) -> Colormap:
+    """AUTO: diverging when the stage has negative values (the whole batch decides, so every sample
+    of a stage gets the same colormap), else viridis."""
     if colormap is not Colormap.AUTO:
         return colormap
-    return Colormap.DIVERGING if bool(t.min() < 0) else Colormap.VIRIDIS
+    return Colormap.DIVERGING if (known or value_range(t))[0] < 0 else Colormap.VIRIDIS
 
 
 def _check_sample(t: torch.Tensor, sample: int | None) -> int:
@@ -121,30 +147,34 @@ def _check_sample(t: torch.Tensor, sample: int | None) -> int:
     return s
 
 
-def draw_images(t: torch.Tensor, sample: int | None, max_tile: int = MAX_TILE) -> torch.Tensor:
+def draw_images(t: torch.Tensor, sample: int | None, max_tile: int = MAX_TILE) -> Picture:
     """t: (N, C, H, W) in [0, 1], C in (1, 3) → the picture(s), unnormalised."""
     if sample is not None:
         t = t[_check_sample(t, sample)].unsqueeze(0)
     size = _scale(*t.shape[-2:], max_tile if t.shape[0] > 1 else MAX_SIDE)
     tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)  # (N, C, h, w)
-    return _grid(tiles.permute(0, 2, 3, 1).contiguous(), nrow=8)
+    return Picture(_grid(tiles.permute(0, 2, 3, 1).contiguous(), nrow=8))
 
 
 def draw_channels(
-    t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize, max_tile: int = MAX_TILE
-) -> torch.Tensor:
+    t: torch.Tensor,
+    sample: int | None,
+    colormap: Colormap,
+    normalize: Normalize,
+    max_tile: int = MAX_TILE,
+    known: Range | None = None,
+) -> Picture:
     """t: (N, C, H, W) → sample's C channels as coloured maps in channel order."""
     x = t[_check_sample(t, sample)]  # (C, H, W)
-    cmap = _pick(colormap, x)
+    cmap = _pick(colormap, t, known)
     size = _scale(*x.shape[-2:], max_tile if x.shape[0] > 1 else MAX_SIDE)
     if size[0] < x.shape[-2]:
         x = _resize(x.unsqueeze(1).float(), size)[:, 0]  # shrink first: less to colour
-    levels = _levels(x, normalize, centred=cmap is Colormap.DIVERGING)  # (C, h, w) uint8
-    levels = _enlarge(levels, size)
-    return _grid(apply(levels, cmap))  # (C, h, w, 1|3) tiles
+    levels = _levels(x, normalize, cmap)  # (C, h, w) uint8
+    return _coloured(_enlarge(levels, size), cmap)
 
 
-def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> torch.Tensor:
+def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> Picture:
     """t: (N, F) → one heat row per sample (wrapped into a block when F is long), cells enlarged."""
     if sample is not None:
         t = t[_check_sample(t, sample)].unsqueeze(0)
@@ -155,13 +185,12 @@ def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize
     blocks = padded.reshape(n, rows, width)  # (N, rows, width)
     cmap = _pick(colormap, t)
     # A "channel" here is a sample; shared keeps samples comparable, per_channel scales each row alone.
-    levels = _levels(blocks, normalize, centred=cmap is Colormap.DIVERGING)
+    levels = _levels(blocks, normalize, cmap)
     cell = max(1, min(32, math.ceil(256 / width)))
     if rows * n * cell < 16:
         cell = max(cell, math.ceil(16 / (rows * n)))
-    levels = _enlarge(levels, (rows * cell, width * cell))
-    tiles = apply(levels, cmap)  # (N, rows*cell, width*cell, 1|3)
-    return _grid(tiles, nrow=1 if rows == 1 else None)
+    levels = _enlarge(levels, (rows * cell, width * cell))  # (N, rows*cell, width*cell)
+    return _coloured(levels, cmap, nrow=1 if rows == 1 else None)
 
 
 def draw_stage(
@@ -172,9 +201,15 @@ def draw_stage(
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: int | None = None,
     max_tile: int = MAX_TILE,
-) -> torch.Tensor:
-    """Any stage output → uint8 (3|1, H, W); ``max_tile`` caps each tile's side in multi-tile grids."""
+    known_range: Range | None = None,
+) -> Picture:
+    """Any stage output → a picture; ``max_tile`` caps each tile's side in multi-tile grids.
+
+    ``known_range``: the stage's (min, max) when the caller has it (a run's statistics), saving a pass.
+    """
     t = t.detach()
+    if t.numel() == 0:  # e.g. AdaptiveAvgPool2d(output_size=0): nothing to draw, shown as a blank tile
+        return Picture(torch.full((1, MIN_TILE, MIN_TILE), 255, dtype=torch.uint8))
     if t.dim() == 0:
         t = t.reshape(1, 1)
     if t.dim() == 1:
@@ -185,9 +220,9 @@ def draw_stage(
         t = t.unsqueeze(0)  # unbatched (C, H, W), or (N, C, L) read as one sample's maps
     if t.dim() > 4:
         t = t.reshape(t.shape[0], -1, *t.shape[-2:])  # (N, C*D, H, W): volumes as stacks of slices
-    if colormap is Colormap.AUTO and is_image_like(t, from_image):
+    if colormap is Colormap.AUTO and is_image_like(t, from_image, known_range):
         return draw_images(t, sample, max_tile)
-    return draw_channels(t, sample, colormap, normalize, max_tile)
+    return draw_channels(t, sample, colormap, normalize, max_tile, known_range)
 
 
 def indices_mask(indices: torch.Tensor, stage_input: torch.Tensor) -> torch.Tensor:
@@ -198,14 +233,13 @@ def indices_mask(indices: torch.Tensor, stage_input: torch.Tensor) -> torch.Tens
     return mask.reshape(stage_input.shape)
 
 
-def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -> torch.Tensor:
+def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -> Picture:
     """Conv weight (out, in/groups, *k) → a grid, one row per output channel, diverging around 0."""
     w = weight.detach().float()
     if w.dim() <= 2:
         return draw_rows(w.reshape(w.shape[0], -1) if w.dim() == 2 else w.unsqueeze(0), None, Colormap.DIVERGING, normalize)
     w = w.unsqueeze(2) if w.dim() == 3 else w.reshape(w.shape[0], -1, *w.shape[-2:])  # (out, in[*D], kh, kw)
     out_c, in_c, kh, kw = w.shape
-    levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, centred=True)
+    levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, Colormap.DIVERGING)
     f = max(1, math.ceil(48 / max(kh, kw)))
-    levels = _enlarge(levels, (kh * f, kw * f))
-    return _grid(apply(levels, Colormap.DIVERGING), nrow=in_c)
+    return _coloured(_enlarge(levels, (kh * f, kw * f)), Colormap.DIVERGING, nrow=in_c)

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
 from ..errors import NotFoundError
 from ..inputs import InputSpec, ResolvedInput, resolve_input
+from ..lru import ByteLRU
 from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -61,41 +61,36 @@ class RunResult:
 class RunStore:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._limit = services.settings.run_cache_bytes
         self._dir = Path(services.settings.data_dir) / "runs"
-        self._cache: OrderedDict[str, RunResult] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        # A result larger than the whole budget is not kept: its maps recompute it on demand.
+        self._cache: ByteLRU[str, RunResult] = ByteLRU(services.settings.run_cache_bytes, lambda r: r.nbytes)
 
     @property
     def cached_bytes(self) -> int:
-        return self._bytes
+        return self._cache.nbytes
 
     def run(self, request: RunRequest) -> RunResult:
         """The result of ``request``, from the cache when the same request ran before."""
         run_id = request.run_id()
-        with self._lock:
-            if run_id in self._cache:
-                self._cache.move_to_end(run_id)
-                return self._cache[run_id]
-        result = self._compute(run_id, request)
-        self._persist(result)
-        self._remember(result)
+        result = self._cache.get(run_id)
+        if result is None:
+            result = self._compute(run_id, request)
+            self._persist(result)
+            self._cache.put(run_id, result)
         return result
 
     def get(self, run_id: str) -> RunResult:
         """A run by id: from memory, else recomputed from its stored request."""
-        with self._lock:
-            if run_id in self._cache:
-                self._cache.move_to_end(run_id)
-                return self._cache[run_id]
+        result = self._cache.get(run_id)
+        if result is not None:
+            return result
         path = self._path(run_id)
         if path is None or not path.is_file():
             raise NotFoundError(f"No run with id {run_id!r}. Runs are made by POST /api/pipeline/run.")
         request = RunRequest.model_validate_json(path.read_text())
         log.info("recomputing evicted run %s", run_id)
         result = self._compute(run_id, request)
-        self._remember(result)
+        self._cache.put(run_id, result)
         return result
 
     def _compute(self, run_id: str, request: RunRequest) -> RunResult:
@@ -125,16 +120,3 @@ class RunStore:
             tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_text(result.request.model_dump_json())
             tmp.replace(path)
-
-    def _remember(self, result: RunResult) -> None:
-        size = result.nbytes
-        if size > self._limit:
-            return  # larger than the whole cache: recomputed on demand instead
-        with self._lock:
-            if result.run_id in self._cache:
-                return
-            self._cache[result.run_id] = result
-            self._bytes += size
-            while self._bytes > self._limit:
-                _, evicted = self._cache.popitem(last=False)
-                self._bytes -= evicted.nbytes

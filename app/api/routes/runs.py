@@ -10,8 +10,8 @@ from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
 from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
-from ...runs import RunResult
-from ..deps import RunsDep
+from ...runs import MapQuery, RunResult
+from ..deps import MapsDep, RunsDep
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -40,19 +40,17 @@ def _stage(result: RunResult, k: int):
 def stage_map(
     run_id: str,
     k: Stage,
-    runs: RunsDep,
+    maps: MapsDep,
     colormap: Colormap = Colormap.AUTO,
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
     tile: Annotated[int, Query(ge=96, le=1024, description="Largest side of each tile in a grid, px (larger maps are shrunk by area).")] = MAX_TILE,
 ) -> Response:
-    result = runs.get(run_id)
-    _check(result, k)
     try:
-        image = draw_stage(_stage(result, k), from_image=result.source.is_image, colormap=colormap, normalize=normalize, sample=sample, max_tile=tile)
+        png = maps.png(run_id, k, MapQuery(colormap, normalize, sample, tile))
     except RenderError as exc:
         raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
-    return _png(image)
+    return Response(png, media_type="image/png", headers=_HEADERS)
 
 
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")

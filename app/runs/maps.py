@@ -1,0 +1,61 @@
+"""Stage maps as PNG bytes, kept in a byte-bounded cache so a picture is drawn once.
+
+A map is a pure function of the stage's tensor and the query, and run ids are hashes of their
+requests, so a cached PNG can never be stale. The input stage (k = 0) is keyed by the input itself
+rather than by the run: editing the layers in the lab makes a new run on the same picture, and its
+input map is then not drawn and encoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ..errors import NotFoundError
+from ..lru import ByteLRU
+from ..render import Colormap, Normalize, draw_stage, encode_png
+from .store import RunResult, RunStore
+
+
+@dataclass(frozen=True)
+class MapQuery:
+    colormap: Colormap = Colormap.AUTO
+    normalize: Normalize = Normalize.PER_CHANNEL
+    sample: int | None = None
+    max_tile: int = 128
+
+
+def input_key(result: RunResult) -> str:
+    return "input:" + hashlib.sha256(result.request.input.model_dump_json().encode()).hexdigest()
+
+
+class StageMaps:
+    def __init__(self, runs: RunStore, limit_bytes: int) -> None:
+        self._runs = runs
+        self._pngs: ByteLRU[tuple[str, int, MapQuery], bytes] = ByteLRU(limit_bytes, len)
+
+    def png(self, run_id: str, k: int, query: MapQuery) -> bytes:
+        """Stage k of run ``run_id`` drawn as ``query`` asks; raises NotFoundError, or RenderError for a bad sample."""
+        result = self._runs.get(run_id)
+        n = len(result.trace.stages)
+        if not 0 <= k <= n:
+            raise NotFoundError(f"Run {run_id} has stages 0 to {n}; there is no stage {k}.")
+        key = (input_key(result) if k == 0 else run_id, k, query)
+        png = self._pngs.get(key)
+        if png is None:
+            trace = result.trace
+            tensor, stats = (trace.input, trace.input_stats) if k == 0 else (trace.stages[k - 1].output, trace.stages[k - 1].stats)
+            # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
+            finite = not (stats["nan_count"] or stats["inf_count"]) and stats["min"] is not None
+            picture = draw_stage(
+                tensor,
+                from_image=result.source.is_image,
+                colormap=query.colormap,
+                normalize=query.normalize,
+                sample=query.sample,
+                max_tile=query.max_tile,
+                known_range=(float(stats["min"]), float(stats["max"])) if finite else None,  # type: ignore[arg-type]
+            )
+            png = encode_png(picture)
+            self._pngs.put(key, png)
+        return png
