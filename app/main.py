@@ -19,6 +19,7 @@ from .api.main import api_router
 from .api.timing import ServerTiming
 from .datasets import load_cifar10
 from .images import UploadDirectory
+from .memory import release_free_heap, return_large_blocks_to_the_os
 from .runs import RunStore, StageMaps
 from .services import Services
 from .settings import Settings
@@ -33,7 +34,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        services = Services(settings=settings, cifar10=load_cifar10(settings), uploads=UploadDirectory(settings))
+        return_large_blocks_to_the_os()
+        cifar10 = load_cifar10(settings)
+        release_free_heap()
+        services = Services(settings=settings, cifar10=cifar10, uploads=UploadDirectory(settings))
         app.state.services = services
         app.state.runs = RunStore(services)
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)

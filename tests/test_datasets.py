@@ -99,10 +99,12 @@ def test_image_folder(tmp_path: Path) -> None:
         assert item["class_name"] == "bird"  # ImageFolder order: class-major, files sorted
         x = client.app.state.services.cifar10.images("test", 5, 1)[0]
         assert x[:, 0, 0].tolist() == [50, 100, 7]
-    cached = list((tmp_path / "data" / "cache").glob("cifar10-folder-*.npz"))
-    assert len(cached) == 1
-    again = load_cifar10(settings)  # from the decoded cache
-    assert torch.equal(again.images("train", 0, 20), load_cifar10(settings).images("train", 0, 20))
+        decoded = {split: client.app.state.services.cifar10.images(split, 0, 20).clone() for split in ("train", "test")}
+    cached = sorted(p.name.rsplit("-", 1)[1] for p in (tmp_path / "data" / "cache").glob("cifar10-folder-*.npy"))
+    assert cached == ["test.npy", "train.npy"]
+    again = load_cifar10(settings)  # from the decoded, memory-mapped copy
+    for split, images in decoded.items():
+        assert torch.equal(again.images(split, 0, 20), images)
 
 
 def test_bad_cifar10_dir_is_refused(tmp_path: Path) -> None:
