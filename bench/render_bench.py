@@ -134,6 +134,35 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def fill_run_cache(client: TestClient, settings: Settings, count: int) -> int:
+    """Runs on a batch of CIFAR-10 images, new seeds, until the run cache is 90% full; its bytes."""
+    runs, seed = client.app.state.runs, 0
+    while runs.cached_bytes < settings.run_cache_bytes * 0.9 and seed < 2000:
+        r = client.post("/api/pipeline/run", json={"input": {"source": "cifar10_batch", "split": "test", "start": 0, "count": count}, "layers": LAYERS, "seed": seed})
+        assert r.status_code == 200, r.text
+        seed += 1
+    return runs.cached_bytes
+
+
+def _server_rss(settings: Settings, count: int, answer) -> None:
+    with TestClient(create_app(settings)) as client:
+        fill_run_cache(client, settings, count)
+        answer.put(rss_mb())
+
+
+def server_rss(settings: Settings, count: int) -> float:
+    """RSS of a fresh process that only serves: starts the app (dataset loaded), fills the run cache."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    answer = ctx.Queue()
+    child = ctx.Process(target=_server_rss, args=(settings, count, answer))
+    child.start()
+    rss = answer.get()
+    child.join()
+    return rss
+
+
 def main() -> None:
     logging.disable(logging.INFO)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -193,13 +222,11 @@ def main() -> None:
             print(f"CIFAR-10 image through Conv2d -> ReLU -> MaxPool2d: p50 run {statistics.median(t for t, _ in times) * 1000:.1f} ms, "
                   f"run + 4 maps {statistics.median(t for _, t in times) * 1000:.1f} ms")
 
-            runs = client.app.state.runs
-            seed = 0
-            while runs.cached_bytes < settings.run_cache_bytes * 0.9 and seed < 2000:
-                client.post("/api/pipeline/run", json={"input": {"source": "cifar10_batch", "split": "test", "start": 0, "count": 256}, "layers": LAYERS, "seed": seed})
-                seed += 1
+            count = min(256, info["splits"]["test"])
+            runs = fill_run_cache(client, settings, count)
             print(f"CIFAR-10 source {info['source']} ({info['splits']}), app start {start_s:.1f} s; "
-                  f"RSS with dataset loaded and run cache full ({runs.cached_bytes / 2**20:.0f} MiB of {settings.run_cache_bytes / 2**20:.0f} MiB): {rss_mb():.0f} MB")
+                  f"RSS with dataset loaded and run cache full ({runs / 2**20:.0f} MiB of {settings.run_cache_bytes / 2**20:.0f} MiB): "
+                  f"this process {rss_mb():.0f} MB; a server process alone {server_rss(settings, count):.0f} MB")
             # Last, so matplotlib's own memory is not in the RSS above.
             try:
                 t_mpl = best(with_matplotlib(x), rounds=3)
