@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-
 GRID = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1], [2, 1, 0, 1, 1]]
 GRID_INPUT = {"source": "tensor", "data": GRID, "shape": [1, 1, 5, 5]}
 KERNEL = [[[[1, 2, 1], [0, 1, 0], [2, 1, 0]]]]

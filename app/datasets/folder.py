@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image
 import torch
+from PIL import Image
 from torchvision.datasets import ImageFolder
 
 from .cifar10 import CLASSES, Cifar10, Source, Split

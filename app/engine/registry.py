@@ -9,7 +9,7 @@ and the property tests. **Adding a layer type is one new entry at the bottom of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import NotFoundError
 from ..lru import ByteLRU
 from ..render import Colormap, Normalize, draw_stage, encode_png
+from ..render.maps import MAX_TILE
 from .store import RunResult, RunStore
 
 
@@ -22,7 +23,7 @@ class MapQuery:
     colormap: Colormap = Colormap.AUTO
     normalize: Normalize = Normalize.PER_CHANNEL
     sample: int | None = None
-    max_tile: int = 128
+    max_tile: int = MAX_TILE
 
 
 def input_key(result: RunResult) -> str:
