@@ -51,6 +51,8 @@ export const api = {
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
   cifar: () => request("GET", "/api/datasets/cifar10"),
   cifarItem: (split, index) => request("GET", `/api/datasets/cifar10/${split}/${index}`),
+  cifarClass: (split, name, offset, limit) =>
+    request("GET", `/api/datasets/cifar10/${split}?${new URLSearchParams({ class_name: name, offset, limit })}`),
   upload: (file) => {
     const form = new FormData();
     form.append("file", file);

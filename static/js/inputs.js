@@ -104,21 +104,13 @@ function thumb(split, i) {
   return b;
 }
 
-/** Thumbnails of one class: scans the split's first images (labels come from the item endpoint). */
+/** Thumbnails of one class, from the by-class endpoint (one request, whole split). */
 async function cifarByClass(name) {
   const split = $("cifar-split").value;
   $("cifar-grid").replaceChildren();
   if (!name) { cifarShown = 0; moreCifar(); return; }
-  const found = [];
-  await busy(`Finding ${name} images…`, async () => {
-    const end = Math.min(600, cifarSizes[split] || 0);
-    for (let start = 0; start < end && found.length < 24; start += 60) {
-      const n = Math.min(60, end - start);
-      const items = await Promise.all(Array.from({ length: n }, (_, k) => api.cifarItem(split, start + k).catch(() => null)));
-      for (const it of items) if (it && it.class_name === name && found.length < 24) found.push(it.index);
-    }
-  });
-  $("cifar-grid").replaceChildren(...found.map((i) => thumb(split, i)));
+  const page = await busy(`Finding ${name} images…`, () => api.cifarClass(split, name, 0, 40));
+  $("cifar-grid").replaceChildren(...page.items.map((it) => thumb(split, it.index)));
 }
 
 function moreCifar() {

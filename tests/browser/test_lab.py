@@ -82,6 +82,7 @@ def test_cifar_four_layer_pipeline(page, api_paths) -> None:
     picker.locator(".thumb").nth(3).wait_for()
     picker.get_by_label("class").select_option("cat")
     picker.locator(".thumb").first.wait_for()
+    assert 0 < picker.locator(".thumb").count() <= 40  # one page of the by-class endpoint
     picker.locator(".thumb").first.click()
     page.locator("#input-summary").filter(has_text="cat").wait_for()
     card = set_first_layer(page, "Conv2d")
