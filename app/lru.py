@@ -27,9 +27,6 @@ class ByteLRU(Generic[K, V]):
     def nbytes(self) -> int:
         return self._bytes
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

@@ -18,24 +18,26 @@ _M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
 MMAP_THRESHOLD = 256 * 1024
 
 
-def return_large_blocks_to_the_os() -> bool:
-    """True when glibc accepted the fixed mmap threshold."""
+def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):  # not glibc (musl, macOS): their allocators behave differently
-        log.debug("mallopt unavailable; leaving the allocator as it is")
+        libc = ctypes.CDLL(name) if name else None
+        return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def return_large_blocks_to_the_os() -> bool:
+    """True when glibc accepted the fixed mmap threshold; elsewhere (musl, macOS) nothing is changed."""
+    libc = _glibc()
+    if libc is None:
+        log.debug("not glibc; leaving the allocator as it is")
         return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def release_free_heap() -> None:
     """Hand the heap's free pages back (``malloc_trim``), e.g. after decoding 60,000 small images at start."""
-    name = ctypes.util.find_library("c")
-    try:
-        if name:
-            ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -22,8 +22,7 @@ _VIRIDIS = ["440154", "482475", "414487", "355f8d", "2a788e", "21918c", "22a884"
 _DIVERGING = ["053061", "2166ac", "4393c3", "92c5de", "d1e5f0", "f7f7f7", "fddbc7", "f4a582", "d6604d", "b2182b", "67001f"]
 
 
-LEVELS = 255  # colour levels of a coloured map: 0..254; palette index 255 is the white between tiles
-WHITE = 255
+LEVELS = 255  # colour levels of a coloured map: 0..254; palette index 255 is white, the padding _grid draws
 
 
 def _palette(anchors: list[str]) -> torch.Tensor:
