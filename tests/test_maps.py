@@ -171,6 +171,9 @@ def small_run(client: TestClient) -> str:
         ("/api/runs/{rid}/maps/1.png?sample=2", 422),
         ("/api/runs/{rid}/maps/1.png?sample=-1", 422),
         ("/api/runs/{rid}/maps/1.png?tile=5000", 422),
+        ("/api/runs/{rid}/maps/3/layout", 404),
+        ("/api/runs/{rid}/maps/1/layout?sample=2", 422),
+        ("/api/runs/{rid}/maps/1/layout?colormap=jet", 422),
         ("/api/runs/{rid}/weights/0.png", 422),
         ("/api/runs/{rid}/weights/2.png", 404),
         ("/api/runs/{rid}/weights/3.png", 404),
@@ -182,3 +185,37 @@ def small_run(client: TestClient) -> str:
 )
 def test_bad_requests(client: TestClient, small_run: str, path: str, status: int) -> None:
     assert client.get(path.format(rid=small_run)).status_code == status
+
+
+def test_layout_says_where_each_value_is_drawn(client: TestClient) -> None:
+    """Each stage's layout matches its PNG, and a value found through it has the colour its number says."""
+    x = [[float((r * 7 + c * 3) % 11) for c in range(6)] for r in range(6)]
+    layers = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "MaxPool2d", "kernel_size": 2}, {"type": "Flatten"}]
+    answer = run(client, layers, {"source": "tensor", "data": x, "shape": [1, 1, 6, 6]})
+    stages = [answer["input"]] + answer["layers"]
+    for k, st in enumerate(stages):
+        query = {"colormap": "grey", "normalize": "shared"}
+        r = client.get(f"/api/runs/{answer['run_id']}/maps/{k}/layout", params=query)
+        assert r.status_code == 200, r.text
+        assert "immutable" in r.headers["cache-control"]
+        layout = r.json()
+        im = png(client, st["image_url"], **query)
+        assert (layout["width"], layout["height"]) == im.size
+        shape = st.get("output_shape", st.get("shape"))
+        if len(shape) == 4:
+            assert layout["kind"] == "channels" and layout["count"] == shape[1] and [layout["cell_rows"], layout["cell_cols"]] == shape[2:]
+            values = np.array(st["values"])[0]  # (C, H, W)
+            cells = [(c, i, j) for c in range(shape[1]) for i in range(shape[2]) for j in range(shape[3])]
+        else:
+            assert layout["kind"] == "rows" and layout["features"] == shape[1]
+            values = np.array(st["values"])[0]  # (F,)
+            cells = [(0, *divmod(f, layout["cell_cols"])) for f in range(shape[1])]
+        lo, hi = values.min(), values.max()
+        pixels = np.asarray(im.convert("L"))
+        for tile, i, j in cells:
+            x0 = layout["pad"] + (tile % layout["columns"]) * (layout["tile_width"] + layout["pad"])
+            y0 = layout["pad"] + (tile // layout["columns"]) * (layout["tile_height"] + layout["pad"])
+            px = x0 + int((j + 0.5) * layout["tile_width"] / layout["cell_cols"])
+            py = y0 + int((i + 0.5) * layout["tile_height"] / layout["cell_rows"])
+            value = values[tile, i, j] if len(shape) == 4 else values[i * layout["cell_cols"] + j]
+            assert abs(int(pixels[py, px]) - round(255 * (value - lo) / (hi - lo))) <= 1, (k, tile, i, j)

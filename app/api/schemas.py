@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..engine.summary import tensor_values
+from ..render.layout import MapKind, MapLayout
 from ..runs import RunResult
 
 
@@ -94,6 +95,35 @@ def run_response(result: RunResult) -> RunResponse:
         seed=trace.seed,
         mode=trace.mode.value,
         code=result.code,
+    )
+
+
+class MapLayoutResponse(BaseModel):
+    """Where each value of a stage sits in its map: tile i's top-left pixel is
+    (pad + (i % columns)·(tile_width + pad), pad + (i // columns)·(tile_height + pad)), and value (r, c)
+    of the tile covers rows r·tile_height/cell_rows … (r+1)·tile_height/cell_rows, likewise columns."""
+
+    kind: MapKind = Field(description="images: a tile per sample; channels: a tile per channel of `sample`; rows: a heat block per sample.")
+    width: int
+    height: int
+    count: int = Field(description="Number of tiles.")
+    columns: int = Field(description="Tiles per row of the grid.")
+    pad: int = Field(description="Pixels around and between tiles (0 for a single tile).")
+    tile_height: int
+    tile_width: int
+    cell_rows: int = Field(description="Rows of values in a tile: the stage's H, or a heat block's rows.")
+    cell_cols: int = Field(description="Columns of values in a tile: the stage's W, or a heat block's width.")
+    first: int = Field(description="images, rows: the sample shown by tile 0.")
+    sample: int = Field(description="channels: the sample whose channels are shown.")
+    features: int | None = Field(description="rows: values per sample (feature f at cell f // cell_cols, f % cell_cols).")
+
+
+def map_layout_response(layout: MapLayout) -> MapLayoutResponse:
+    width, height = layout.size
+    return MapLayoutResponse(
+        kind=layout.kind, width=width, height=height, count=layout.count, columns=layout.columns, pad=layout.pad,
+        tile_height=layout.tile[0], tile_width=layout.tile[1], cell_rows=layout.cells[0], cell_cols=layout.cells[1],
+        first=layout.first, sample=layout.sample, features=layout.features,
     )
 
 

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from .colormaps import LEVELS, PALETTES, Colormap
+from .layout import PAD, MapKind, MapLayout, grid_columns
 from .png import Picture
 
 
@@ -38,7 +39,6 @@ class RenderError(ValueError):
 MIN_TILE = 96  # px: a 5x5 map is drawn at least this large
 MAX_TILE = 128  # px: larger maps in a multi-tile grid are shrunk (area) to keep PNGs fast; ?tile= asks for more
 MAX_SIDE = 2048  # px: a single picture larger than this is shrunk
-PAD = 2
 
 
 def _scale(h: int, w: int, limit: int) -> tuple[int, int]:
@@ -82,9 +82,9 @@ def _levels(x: torch.Tensor, normalize: Normalize, cmap: Colormap) -> torch.Tens
     return y.round_().clamp_(0, top).to(torch.uint8)
 
 
-def _coloured(levels: torch.Tensor, cmap: Colormap, nrow: int | None = None) -> Picture:
+def _coloured(levels: torch.Tensor, cmap: Colormap, layout: MapLayout) -> Picture:
     """uint8 levels (B, h, w) → a grid of them, with the colormap as palette (grey needs none)."""
-    return Picture(_grid(levels.unsqueeze(-1), nrow), None if cmap is Colormap.GREY else PALETTES[cmap])
+    return Picture(_grid(levels.unsqueeze(-1), layout.columns), None if cmap is Colormap.GREY else PALETTES[cmap], layout)
 
 
 def _enlarge(levels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -105,7 +105,7 @@ def _grid(tiles: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
     b, h, w, c = tiles.shape
     if b == 1:
         return tiles[0].permute(2, 0, 1)
-    nrow = min(nrow or math.ceil(math.sqrt(b)), b)
+    nrow = grid_columns(b, nrow)
     rows = math.ceil(b / nrow)
     # numpy slice assignment: torch's copy into a (h, w, 3) strided view was measured 10x slower.
     src = tiles.contiguous().numpy()
@@ -149,11 +149,14 @@ def _check_sample(t: torch.Tensor, sample: int | None) -> int:
 
 def draw_images(t: torch.Tensor, sample: int | None, max_tile: int = MAX_TILE) -> Picture:
     """t: (N, C, H, W) in [0, 1], C in (1, 3) → the picture(s), unnormalised."""
+    first = 0
     if sample is not None:
-        t = t[_check_sample(t, sample)].unsqueeze(0)
+        first = _check_sample(t, sample)
+        t = t[first].unsqueeze(0)
     size = _scale(*t.shape[-2:], max_tile if t.shape[0] > 1 else MAX_SIDE)
     tiles = (_resize(t.float(), size) * 255).round_().clamp_(0, 255).to(torch.uint8)  # (N, C, h, w)
-    return Picture(_grid(tiles.permute(0, 2, 3, 1).contiguous(), nrow=8))
+    layout = MapLayout(MapKind.IMAGES, t.shape[0], grid_columns(t.shape[0], 8), size, tuple(t.shape[-2:]), first=first)
+    return Picture(_grid(tiles.permute(0, 2, 3, 1).contiguous(), layout.columns), layout=layout)
 
 
 def draw_channels(
@@ -165,19 +168,23 @@ def draw_channels(
     known: Range | None = None,
 ) -> Picture:
     """t: (N, C, H, W) → sample's C channels as coloured maps in channel order."""
-    x = t[_check_sample(t, sample)]  # (C, H, W)
+    s = _check_sample(t, sample)
+    x = t[s]  # (C, H, W)
     cmap = _pick(colormap, t, known)
     size = _scale(*x.shape[-2:], max_tile if x.shape[0] > 1 else MAX_SIDE)
+    layout = MapLayout(MapKind.CHANNELS, x.shape[0], grid_columns(x.shape[0], None), size, tuple(x.shape[-2:]), sample=s)
     if size[0] < x.shape[-2]:
         x = _resize(x.unsqueeze(1).float(), size)[:, 0]  # shrink first: less to colour
     levels = _levels(x, normalize, cmap)  # (C, h, w) uint8
-    return _coloured(_enlarge(levels, size), cmap)
+    return _coloured(_enlarge(levels, size), cmap, layout)
 
 
 def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> Picture:
     """t: (N, F) → one heat row per sample (wrapped into a block when F is long), cells enlarged."""
+    first = 0
     if sample is not None:
-        t = t[_check_sample(t, sample)].unsqueeze(0)
+        first = _check_sample(t, sample)
+        t = t[first].unsqueeze(0)
     n, f = t.shape
     width = f if f <= 64 else math.ceil(math.sqrt(f))
     rows = math.ceil(f / width)
@@ -190,7 +197,9 @@ def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize
     if rows * n * cell < 16:
         cell = max(cell, math.ceil(16 / (rows * n)))
     levels = _enlarge(levels, (rows * cell, width * cell))  # (N, rows*cell, width*cell)
-    return _coloured(levels, cmap, nrow=1 if rows == 1 else None)
+    columns = grid_columns(n, 1 if rows == 1 else None)
+    layout = MapLayout(MapKind.ROWS, n, columns, tuple(levels.shape[-2:]), (rows, width), first=first, features=f)
+    return _coloured(levels, cmap, layout)
 
 
 def draw_stage(
@@ -209,7 +218,8 @@ def draw_stage(
     """
     t = t.detach()
     if t.numel() == 0:  # e.g. AdaptiveAvgPool2d(output_size=0): nothing to draw, shown as a blank tile
-        return Picture(torch.full((1, MIN_TILE, MIN_TILE), 255, dtype=torch.uint8))
+        blank = torch.full((1, MIN_TILE, MIN_TILE), 255, dtype=torch.uint8)
+        return Picture(blank, layout=MapLayout(MapKind.EMPTY, 1, 1, (MIN_TILE, MIN_TILE), (0, 0)))
     if t.dim() == 0:
         t = t.reshape(1, 1)
     if t.dim() == 1:
@@ -242,4 +252,5 @@ def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -
     out_c, in_c, kh, kw = w.shape
     levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, Colormap.DIVERGING)
     f = max(1, math.ceil(48 / max(kh, kw)))
-    return _coloured(_enlarge(levels, (kh * f, kw * f)), Colormap.DIVERGING, nrow=in_c)
+    layout = MapLayout(MapKind.CHANNELS, out_c * in_c, grid_columns(out_c * in_c, in_c), (kh * f, kw * f), (kh, kw))
+    return _coloured(_enlarge(levels, (kh * f, kw * f)), Colormap.DIVERGING, layout)

@@ -17,10 +17,14 @@ from __future__ import annotations
 import struct
 import zlib  # for crc32 only
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from isal import isal_zlib
+
+if TYPE_CHECKING:
+    from .layout import MapLayout
 
 COMPRESS_LEVEL = 1
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -30,10 +34,14 @@ _UP = 2  # PNG filter type: each byte minus the one above it
 
 @dataclass(frozen=True)
 class Picture:
-    """uint8 ``pixels`` (C, H, W), C = 3 (RGB) or 1; with a ``palette`` (N ≤ 256, 3) the one channel indexes it."""
+    """uint8 ``pixels`` (C, H, W), C = 3 (RGB) or 1; with a ``palette`` (N ≤ 256, 3) the one channel indexes it.
+
+    ``layout``: where each drawn value sits, when the picture is a map of a tensor (not encoded).
+    """
 
     pixels: torch.Tensor
     palette: torch.Tensor | None = None
+    layout: MapLayout | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import NotFoundError
 from ..lru import ByteLRU
 from ..render import Colormap, Normalize, draw_stage, encode_png
+from ..render.layout import MapLayout
 from ..render.maps import MAX_TILE
 from .store import RunResult, RunStore
 
@@ -33,17 +34,25 @@ def input_key(result: RunResult) -> str:
 class StageMaps:
     def __init__(self, runs: RunStore, limit_bytes: int) -> None:
         self._runs = runs
-        self._pngs: ByteLRU[tuple[str, int, MapQuery], bytes] = ByteLRU(limit_bytes, len)
+        # PNG bytes with the layout of the picture: a client asks for the layout right after the image.
+        self._maps: ByteLRU[tuple[str, int, MapQuery], tuple[bytes, MapLayout]] = ByteLRU(limit_bytes, lambda v: len(v[0]))
 
     def png(self, run_id: str, k: int, query: MapQuery) -> bytes:
         """Stage k of run ``run_id`` drawn as ``query`` asks; raises NotFoundError, or RenderError for a bad sample."""
+        return self._draw(run_id, k, query)[0]
+
+    def layout(self, run_id: str, k: int, query: MapQuery) -> MapLayout:
+        """Where each value of stage k sits in :meth:`png`'s picture for the same query."""
+        return self._draw(run_id, k, query)[1]
+
+    def _draw(self, run_id: str, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
         result = self._runs.get(run_id)
         n = len(result.trace.stages)
         if not 0 <= k <= n:
             raise NotFoundError(f"Run {run_id} has stages 0 to {n}; there is no stage {k}.")
         key = (input_key(result) if k == 0 else run_id, k, query)
-        png = self._pngs.get(key)
-        if png is None:
+        drawn = self._maps.get(key)
+        if drawn is None:
             trace = result.trace
             tensor, stats = (trace.input, trace.input_stats) if k == 0 else (trace.stages[k - 1].output, trace.stages[k - 1].stats)
             # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
@@ -57,6 +66,7 @@ class StageMaps:
                 max_tile=query.max_tile,
                 known_range=(float(stats["min"]), float(stats["max"])) if finite else None,  # type: ignore[arg-type]
             )
-            png = encode_png(picture)
-            self._pngs.put(key, png)
-        return png
+            assert picture.layout is not None  # every stage map is drawn with its layout
+            drawn = encode_png(picture), picture.layout
+            self._maps.put(key, drawn)
+        return drawn

@@ -25,7 +25,9 @@ function stageOf(res, k) {
   return k === 0 ? { ...res.input, output_shape: res.input.shape } : res.layers[k - 1];
 }
 
-function check(res, c) {
+function check(answer, c) {
+  const res = c.pipeline === "b" ? answer.b : answer;
+  const name = c.pipeline === "b" ? "B " : "";
   const s = stageOf(res, c.layer);
   const expect = typeof c.expect === "string" ? c.expect : JSON.stringify(c.expect);
   let got;
@@ -37,7 +39,7 @@ function check(res, c) {
   } else if (c.kind === "shape") {
     got = `(${s.output_shape.join(", ")})`;
     ok = JSON.stringify(s.output_shape) === JSON.stringify(c.expect);
-    return { label: `stage ${c.layer} shape`, expect: `(${c.expect.join(", ")})`, got, ok };
+    return { label: `${name}stage ${c.layer} shape`, expect: `(${c.expect.join(", ")})`, got, ok };
   } else if (c.kind === "module") {
     got = s.module;
     ok = s.module === c.expect;
@@ -50,7 +52,7 @@ function check(res, c) {
     else if (c.kind === "brighter") ok = after.mean > before.mean;
     else if (c.kind === "same-mean") ok = Math.abs(after.mean - before.mean) < 1e-4;
   }
-  return { label: `stage ${c.layer} ${c.kind}`, expect, got, ok };
+  return { label: `${name}stage ${c.layer} ${c.kind}`, expect, got, ok };
 }
 
 function showChecks(box, title, rows) {
@@ -114,7 +116,7 @@ export function initExamples({ load, run, showCurves, showError }) {
         if (ex.curves) { showCurves(ex.curves, [-10, 10]); return; }
         if (ex.losses) { await busy("Computing losses…", () => runLosses(ex)); return; }
         const input = ex.upload ? await busy("Uploading a 512×512 photo…", photoUpload) : ex.input;
-        load(structuredClone(input), structuredClone(ex.layers), ex.id);
+        load(structuredClone(input), structuredClone(ex.layers), ex.id, ex.compare ? structuredClone(ex.compare) : null);
         const res = await run();
         if (res) {
           showChecks($("example-result"), `Example ${ex.id} · ${ex.title}`, ex.checks.map((c) => check(res, c)));

@@ -2,7 +2,7 @@
 
 import { state } from "./state.js";
 import { el } from "./layer-form.js";
-import { enableReceptiveField } from "./receptive.js";
+import { enableReceptiveField, clearReceptiveField } from "./receptive.js";
 
 const $ = (id) => document.getElementById(id);
 let last = null;
@@ -41,29 +41,31 @@ function statsLine(s) {
   return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%`;
 }
 
-function image(url, alt) {
+function image(url, alt, stageIndex, testid) {
   if (!url) return el("div", { class: "noimg", text: "no image" });
-  const img = el("img", { src: mapUrl(url), "data-src": url, alt, "data-testid": "stage-image", class: "map", loading: "eager" });
-  img.addEventListener("error", () => img.replaceWith(el("div", { class: "noimg", text: "image not available" })));
-  return img;
+  const img = el("img", { src: mapUrl(url), "data-src": url, "data-stage": stageIndex, alt, "data-testid": testid, class: "map", loading: "eager" });
+  const box = el("span", { class: "mapbox" }, img);
+  img.addEventListener("error", () => box.replaceWith(el("div", { class: "noimg", text: "image not available" })));
+  return box;
 }
 
-function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes }) {
+function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b }) {
   const dataShape = shape.join("x");
-  const node = el("article", { class: "stage", "data-testid": "stage", "data-shape": dataShape, "data-index": index },
+  const [stageId, imageId] = b ? ["stage-b", "stage-image-b"] : ["stage", "stage-image"];
+  const node = el("article", { class: "stage", "data-testid": stageId, "data-shape": dataShape, "data-index": index },
     el("header", {},
       el("span", { class: "pos", text: String(index) }),
       el("strong", { text: title }),
       el("span", { class: "badge", title: "output shape", text: shape.join("×") })),
     inShape ? el("p", { class: "flow", text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
-      prevUrl !== undefined ? image(prevUrl, `stage ${index} input`) : null,
+      prevUrl !== undefined ? image(prevUrl, `stage ${index} input`, index - 1, imageId) : null,
       prevUrl !== undefined ? el("span", { class: "arrow", "aria-hidden": "true", text: "→" }) : null,
-      image(url, `stage ${index} output`)),
+      image(url, `stage ${index} output`, index, imageId)),
     facts ? el("p", { class: "facts", text: facts }) : null,
     el("p", { class: "stats", text: statsLine(stats) }),
     notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
-    values ? el("details", { open: true }, el("summary", { text: "exact values" }), matrixView(values, `values of stage ${index}`)) : null,
+    values ? el("details", { open: true, class: "values" }, el("summary", { text: "exact values" }), matrixView(values, `values of stage ${index}`)) : null,
     indices ? el("details", { open: true }, el("summary", { text: "indices" }), matrixView(indices, `indices of stage ${index}`)) : null);
   return node;
 }
@@ -80,35 +82,84 @@ function lostBatchNote(res) {
   return notes;
 }
 
-let ran = [];
+/** Stage k of a run as { shape, stats, values }: k = 0 is the input. */
+const stageOf = (res, k) => (k === 0 ? { shape: res.input.shape, stats: res.input.stats, values: res.input.values }
+  : { shape: res.layers[k - 1].output_shape, stats: res.layers[k - 1].stats, values: res.layers[k - 1].values });
 
-export function renderRun(res) {
-  last = res;
-  ran = structuredClone(state.layers);
-  const stages = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
-    stats: res.input.stats, values: res.input.values })];
+function flat(v) {
+  return Array.isArray(v) ? v.flat(Infinity) : [v];
+}
+
+/** One line on how stage k of B differs from stage k of A. */
+function difference(a, b) {
+  const [sa, sb] = [a.shape.join("×"), b.shape.join("×")];
+  if (sa !== sb) return { differs: true, text: `vs A: shape ${sb} ≠ ${sa}` };
+  const parts = [`vs A: same shape`];
+  if (a.values && b.values) {
+    const [va, vb] = [flat(a.values), flat(b.values)];
+    const gap = va.reduce((m, x, i) => Math.max(m, Math.abs(x - vb[i])), 0);
+    parts.push(gap === 0 ? "identical values" : `max |A−B| = ${num(gap)}`);
+  }
+  if (a.stats.mean !== null && b.stats.mean !== null) parts.push(`mean ${num(b.stats.mean)} (A ${num(a.stats.mean)})`);
+  return { differs: false, text: parts.join("; ") };
+}
+
+/** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. */
+function stageRow(res, b = false) {
+  const items = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
+    stats: res.input.stats, values: res.input.values, b })];
   let prev = res.input.image_url;
   for (const l of res.layers) {
-    stages.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
-      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes,
+    items.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
+      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b,
       facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
     prev = l.image_url;
   }
-  const warn = lostBatchNote(res);
+  return items;
+}
+
+function row(res, layers, name, items) {
+  const box = el("div", { class: "stage-row", "data-pipeline": name, tabindex: -1 }, items);
+  const shapes = [res.input.shape, ...res.layers.map((l) => l.output_shape)];
+  enableReceptiveField(box, () => ({ layers, shapes }), $("rf-info"));
+  return box;
+}
+
+/** Shows a run; with `resB` (pipeline B on the same input), both rows aligned stage by stage. */
+export function renderRun(res, resB = null) {
+  last = res;
+  const itemsA = stageRow(res);
+  const rows = [row(res, structuredClone(state.layers), "a", itemsA)];
+  const box = $("stages");
+  box.classList.toggle("compare", Boolean(resB));
+  if (resB) {
+    const itemsB = stageRow(resB, true);
+    rows[0].prepend(el("div", { class: "row-label", style: "grid-row: 1", text: "A" }));
+    rows.push(row(resB, structuredClone(state.compare), "b", [el("div", { class: "row-label", style: "grid-row: 2", text: "B" }), ...itemsB]));
+    itemsA.forEach((n, k) => Object.assign(n.style, { gridRow: "1", gridColumn: String(k + 2) }));
+    itemsB.forEach((n, k) => {
+      Object.assign(n.style, { gridRow: "2", gridColumn: String(k + 2) });
+      if (k === 0 || k >= itemsA.length) return; // stage 0 is the same input in both
+      const d = difference(stageOf(res, k), stageOf(resB, k));
+      n.querySelector(".stats").after(el("p", { class: `diff${d.differs ? " differs" : ""}`, "data-testid": "compare-diff", text: d.text }));
+      if (d.differs) [n, itemsA[k]].forEach((x) => x.querySelector(".badge").classList.add("differs"));
+    });
+  }
+  const warn = [...lostBatchNote(res), ...(resB ? lostBatchNote(resB).map((w) => `B: ${w}`) : [])];
   const note = $("stage-warning");
   note.textContent = warn.length ? warn[0] : "";
   note.hidden = !warn.length;
-  $("stages").replaceChildren(...stages);
-  renderTrace(res);
+  $("rf-info").textContent = "";
+  box.replaceChildren(...rows);
+  $("trace").replaceChildren(...(resB ? [el("h4", { text: "A" }), traceTable(res), el("h4", { text: "B" }), traceTable(resB, "trace-table-b")] : [traceTable(res)]));
   const code = $("code");
   code.textContent = res.code;
   code.hidden = false;
   $("copy-code").disabled = false;
-  $("pin").disabled = false;
   $("sample").max = Math.max(0, res.input.shape[0] - 1);
 }
 
-function renderTrace(res) {
+function traceTable(res, testid = "trace-table") {
   const head = el("tr", {}, ["Layer (type:depth-idx)", "Input shape", "Output shape", "Param #", "Mult-Adds", "Time (ms)"].map((h) => el("th", { scope: "col", text: h })));
   const rows = res.layers.map((l) => el("tr", {},
     el("td", { text: `${l.type}: 1-${l.index}` }), el("td", { text: `[${l.input_shape.join(", ")}]` }),
@@ -119,10 +170,14 @@ function renderTrace(res) {
   const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
     el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td", { class: "n", text: big(tp) }),
     el("td", { class: "n", text: big(tm) }), el("td"));
-  $("trace").replaceChildren(el("table", { class: "trace", "data-testid": "trace-table" }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot)));
+  return el("table", { class: "trace", "data-testid": testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
 }
 
-enableReceptiveField(document.getElementById("stages"), () => ran);
+document.addEventListener("keydown", (ev) => {
+  if (ev.key !== "Escape") return;
+  clearReceptiveField($("stages"));
+  $("rf-info").textContent = "";
+});
 
 /** Re-fetches every map with the current colormap / normalisation / sample. */
 export function refreshMaps() {
@@ -149,16 +204,4 @@ export async function copyCode() {
     btn.textContent = "Selected: press Ctrl+C";
   }
   setTimeout(() => (btn.textContent = "Copy as PyTorch"), 2000);
-}
-
-/** Keeps a copy of the current stages above the next run's, so two pipelines can be compared. */
-export function pinCurrent(description) {
-  const box = $("pinned");
-  const copy = $("stages").cloneNode(true);
-  copy.removeAttribute("id");
-  copy.querySelectorAll("[data-testid]").forEach((n) => n.setAttribute("data-testid", `pinned-${n.dataset.testid}`));
-  const unpin = el("button", { type: "button", class: "icon", "aria-label": "Remove the pinned run" }, "✕");
-  unpin.addEventListener("click", () => { box.hidden = true; box.replaceChildren(); });
-  box.replaceChildren(el("div", { class: "pinned-head" }, el("strong", { text: "Pinned: " }), description, unpin), copy);
-  box.hidden = false;
 }

@@ -3,6 +3,7 @@
 export const state = {
   input: { source: "tensor", data: [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]], shape: [1, 1, 4, 4] },
   layers: [{ type: "MaxPool2d", kernel_size: 2, stride: 2 }],
+  compare: null, // pipeline B's layers when comparing two pipelines on the same input, else null
   seed: 0,
   mode: "eval",
   view: { colormap: "grey", normalize: "per_channel", sample: 0 },
@@ -22,8 +23,8 @@ function fromBase64Url(text) {
 }
 
 export function saveToUrl() {
-  const { input, layers, seed, mode, view, example } = state;
-  const hash = "#s=" + toBase64Url(JSON.stringify({ input, layers, seed, mode, view, example }));
+  const { input, layers, compare, seed, mode, view, example } = state;
+  const hash = "#s=" + toBase64Url(JSON.stringify({ input, layers, compare, seed, mode, view, example }));
   history.replaceState(null, "", hash);
 }
 
@@ -32,7 +33,7 @@ export function loadFromUrl() {
   const m = location.hash.match(/^#s=([A-Za-z0-9_-]+)$/);
   if (!m) return false;
   try {
-    Object.assign(state, JSON.parse(fromBase64Url(m[1])));
+    Object.assign(state, { compare: null, example: null }, JSON.parse(fromBase64Url(m[1]))); // a link without B has no B
     return true;
   } catch (err) {
     return false;

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 X5 = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1], [2, 1, 0, 1, 1]]
 EXAMPLE_IDS = ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4", "5a", "5b", "6a", "6b", "6c", "6d",
-               "8", "9a", "9b", "10", "11", "12a", "12b", "13"]
+               "8", "9a", "9b", "10", "11", "12a", "12b", "12c", "13"]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -190,17 +190,90 @@ def test_builder_reorder_duplicate_remove_and_validate(page) -> None:
     assert "#s=" in page.url
 
 
-def test_pin_compares_max_and_avg_pooling(page) -> None:
+def test_compare_max_and_avg_pooling_side_by_side(page) -> None:
     open_lab(page)
-    examples = page.get_by_test_id("examples")
-    examples.locator("[data-example='12a']").click()
+    page.get_by_test_id("examples").locator("[data-example='12c']").click()
     page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=20_000)
-    page.get_by_role("button", name="Pin for comparison").click()
-    examples.locator("[data-example='12b']").click()
-    page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=20_000)
-    assert "MaxPool2d" in page.locator("#pinned").text_content()
-    assert page.locator("[data-testid=pinned-stage][data-shape='1x3x256x256']").count() == 1
-    assert "AvgPool2d" in page.get_by_test_id("stage").nth(1).text_content()
+    assert page.locator("#compare-col").is_visible()
+    a, b = page.get_by_test_id("stage"), page.get_by_test_id("stage-b")
+    assert [x.get_attribute("data-shape") for x in b.all()] == ["1x3x512x512", "1x3x256x256"]
+    assert "MaxPool2d" in a.nth(1).text_content() and "AvgPool2d" in b.nth(1).text_content()
+    # Aligned stage by stage: B's stage k sits right under A's stage k.
+    for k in range(2):
+        ba, bb = a.nth(k).bounding_box(), b.nth(k).bounding_box()
+        assert abs(ba["x"] - bb["x"]) < 1 and bb["y"] >= ba["y"] + ba["height"]
+    diff = b.nth(1).get_by_test_id("compare-diff").text_content()
+    assert "same shape" in diff and "mean" in diff
+    page.get_by_role("button", name="Stop comparing").click()
+    assert not page.locator("#compare-col").is_visible()
+
+
+def test_compare_ceil_mode_built_by_hand(page) -> None:
+    """Compare → B starts as a copy of A; flip ceil_mode in B only; the differing shapes are flagged."""
+    open_lab(page, {"input": {"source": "tensor", "data": [[float(i * 5 + j) for j in range(5)] for i in range(5)], "shape": [1, 1, 5, 5]},
+                    "layers": [{"type": "MaxPool2d", "kernel_size": 2}]})
+    page.get_by_test_id("compare").click()
+    card_b = page.locator("#pipeline-b [data-testid=layer-card]").first
+    card_b.locator("[data-param='ceil_mode']").check()
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage-b][data-shape='1x1x3x3']").wait_for()
+    assert page.locator("[data-testid=stage][data-index='1']").get_attribute("data-shape") == "1x1x2x2"
+    diff = page.get_by_test_id("stage-b").nth(1).get_by_test_id("compare-diff")
+    assert "1×1×3×3 ≠ 1×1×2×2" in diff.text_content()
+    assert page.locator("[data-testid=stage-b]").nth(1).locator(".badge.differs").count() == 1
+    assert page.locator("[data-testid=stage-b]").nth(0).get_by_test_id("compare-diff").count() == 0  # same input
+    # The comparison lives in the URL: reload and both pipelines come back and run.
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.locator("[data-testid=stage-b][data-shape='1x1x3x3']").wait_for()
+    assert page.locator("#pipeline-b [data-param='ceil_mode']").is_checked()
+
+
+def test_click_a_map_pixel_outlines_its_receptive_field(page) -> None:
+    """12×12 → Conv2d(3) → ReLU → MaxPool2d(2) → Conv2d(3): output (1, 1) reads rows 2–9, cols 2–9 of the input."""
+    data = [[float((i * 7 + j * 3) % 10) for j in range(12)] for i in range(12)]
+    open_lab(page, {"input": {"source": "tensor", "data": data, "shape": [1, 1, 12, 12]},
+                    "layers": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "ReLU"},
+                               {"type": "MaxPool2d", "kernel_size": 2}, {"type": "Conv2d", "out_channels": 1, "kernel_size": 3}]})
+    page.get_by_test_id("run").click()
+    last = page.locator("[data-testid=stage][data-index='4']")
+    last.wait_for()
+    out = last.locator("img.map[data-stage='4']")
+    out.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=out.element_handle())
+    box = out.bounding_box()
+    out.click(position={"x": box["width"] / 2, "y": box["height"] / 2})  # the centre of a 3×3 map: value (1, 1)
+    page.locator("[data-testid=stage][data-index='0'] .rf-box").first.wait_for()
+
+    def outlined(k: int, cls: str = "rf-box") -> set[tuple[str, str, str]]:
+        boxes = page.locator(f"[data-testid=stage] .mapbox:has(img.map[data-stage='{k}']) .{cls}")
+        return {(b.get_attribute("data-tile"), b.get_attribute("data-rows"), b.get_attribute("data-cols")) for b in boxes.all()}
+
+    assert outlined(4, "rf-hit") == {("0", "1-1", "1-1")}
+    assert outlined(3) == {("0", "1-3", "1-3"), ("1", "1-3", "1-3")}  # both channels feed the last conv
+    assert outlined(2) == outlined(1) == {("0", "2-7", "2-7"), ("1", "2-7", "2-7")}
+    assert outlined(0) == {("0", "2-9", "2-9")}
+    assert "reads 8×8" in page.get_by_test_id("rf-info").text_content()
+    # The input's exact values are lit too: 64 cells of the 12×12 table.
+    assert page.locator("[data-testid=stage][data-index='0'] td.rf").count() == 64
+    page.keyboard.press("Escape")
+    assert page.locator(".rf-box, .rf-hit, td.rf").count() == 0
+
+
+def test_lab_is_usable_well_under_a_second_and_runs_from_the_keyboard(browser, server) -> None:
+    timings = []
+    for _ in range(3):  # fresh contexts: nothing cached
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
+        pg = context.new_page()
+        pg.goto("/")
+        pg.wait_for_selector("body[data-ready=true]")
+        timings.append(int(pg.locator("body").get_attribute("data-ready-ms")))
+        if len(timings) == 3:
+            pg.keyboard.press("Control+Enter")  # runs the default pipeline
+            pg.locator("[data-testid=stage][data-shape='1x1x2x2']").wait_for()
+        context.close()
+    print(f"lab usable after {timings} ms (navigation start → catalogue loaded, forms built)")
+    assert sorted(timings)[1] < 1000
 
 
 def test_activation_chart_draws(page) -> None:
@@ -236,4 +309,22 @@ def test_screenshots(browser, server) -> None:
     pg.get_by_test_id("examples").locator("[data-example='1a']").click()
     pg.locator("[data-testid=example-result][data-status]").wait_for()
     pg.locator("#results").screenshot(path=str(SHOTS / "example-1a.png"))
+    pg.get_by_test_id("examples").locator("[data-example='11']").click()  # ceil_mode on (A) beside off (B)
+    pg.locator("[data-testid=stage-b][data-shape='1x3x10x10']").wait_for(timeout=20_000)
+    pg.wait_for_timeout(300)
+    pg.locator("#results").screenshot(path=str(SHOTS / "compare.png"))
+    st = {"input": {"source": "cifar10", "split": "test", "index": 3},
+          "layers": [{"type": "Conv2d", "out_channels": 6, "kernel_size": 5}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+                     {"type": "Conv2d", "out_channels": 4, "kernel_size": 5}]}
+    open_lab(pg, st)
+    out = pg.locator("[data-testid=stage][data-index='4'] img.map[data-stage='4']")
+    out.wait_for()
+    pg.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=out.element_handle())
+    box = out.bounding_box()
+    out.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.3})
+    pg.locator("[data-testid=stage][data-index='0'] .rf-box").first.wait_for()
+    pg.add_style_tag(content=".top { position: static; }")  # no sticky bar over an element screenshot
+    pg.evaluate("document.getElementById('stages').scrollLeft = 0")  # from the input on
+    pg.wait_for_timeout(200)
+    pg.locator("#stages").screenshot(path=str(SHOTS / "receptive-field.png"))
     context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
@@ -12,6 +12,7 @@ from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
 from ...runs import MapQuery, RunResult
 from ..deps import MapsDep, RunsDep
+from ..schemas import MapLayoutResponse, map_layout_response
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -36,21 +37,39 @@ def _stage(result: RunResult, k: int):
     return result.trace.input if k == 0 else result.trace.stages[k - 1].output
 
 
-@router.get("/{run_id}/maps/{k}.png", response_class=Response, responses=_PNG, summary="Stage k drawn as an image grid")
-def stage_map(
-    run_id: str,
-    k: Stage,
-    maps: MapsDep,
+def map_query(
     colormap: Colormap = Colormap.AUTO,
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
     tile: Annotated[int, Query(ge=96, le=1024, description="Largest side of each tile in a grid, px (larger maps are shrunk by area).")] = MAX_TILE,
-) -> Response:
+) -> MapQuery:
+    return MapQuery(colormap, normalize, sample, tile)
+
+
+MapQueryDep = Annotated[MapQuery, Depends(map_query)]
+
+
+def _sample_error(exc: RenderError) -> HTTPException:
+    return HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}])
+
+
+@router.get("/{run_id}/maps/{k}.png", response_class=Response, responses=_PNG, summary="Stage k drawn as an image grid")
+def stage_map(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep) -> Response:
     try:
-        png = maps.png(run_id, k, MapQuery(colormap, normalize, sample, tile))
+        png = maps.png(run_id, k, query)
     except RenderError as exc:
-        raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
+        raise _sample_error(exc) from exc
     return Response(png, media_type="image/png", headers=_HEADERS)
+
+
+@router.get("/{run_id}/maps/{k}/layout", summary="Where each value of stage k sits in its map (same query as the PNG)")
+def stage_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, response: Response) -> MapLayoutResponse:
+    try:
+        layout = maps.layout(run_id, k, query)
+    except RenderError as exc:
+        raise _sample_error(exc) from exc
+    response.headers.update(_HEADERS)
+    return map_layout_response(layout)
 
 
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
@@ -81,5 +100,5 @@ def stage_indices(
     try:
         image = draw_stage(mask, from_image=False, colormap=Colormap.GREY, normalize=Normalize.SHARED, sample=sample)
     except RenderError as exc:
-        raise HTTPException(422, [{"loc": ["query", "sample"], "msg": str(exc), "type": "value_error"}]) from exc
+        raise _sample_error(exc) from exc
     return _png(image)
