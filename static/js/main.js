@@ -30,7 +30,7 @@ function syncControls() {
   $("mode").value = state.mode;
   $("colormap").value = state.view.colormap;
   $("normalize").value = state.view.normalize;
-  $("sample").value = state.view.sample;
+  $("sample").value = state.view.sample ?? "";
 }
 
 /** Layers a card cannot send (required values missing): shown on the card; true when there were any. */
@@ -124,7 +124,8 @@ async function start() {
   $("mode").addEventListener("change", () => { state.mode = $("mode").value; saveToUrl(); });
   for (const id of ["colormap", "normalize", "sample"]) {
     $(id).addEventListener("change", () => {
-      state.view[id] = id === "sample" ? Math.max(0, Number($(id).value) || 0) : $(id).value;
+      const v = $(id).value;
+      state.view[id] = id !== "sample" ? v : v === "" ? null : Math.max(0, Number(v) || 0);
       saveToUrl();
       refreshMaps();
     });

@@ -13,7 +13,8 @@ const big = (n) => n.toLocaleString("en-US");
 export function mapUrl(url) {
   if (!url) return null;
   const { colormap, normalize, sample } = state.view;
-  const q = new URLSearchParams({ colormap, normalize, sample: String(sample) });
+  const q = new URLSearchParams({ colormap, normalize });
+  if (sample !== null && sample !== undefined && sample !== "") q.set("sample", String(sample));
   return `${url}?${q}`;
 }
 

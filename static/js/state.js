@@ -6,7 +6,9 @@ export const state = {
   compare: null, // pipeline B's layers when comparing two pipelines on the same input, else null
   seed: 0,
   mode: "eval",
-  view: { colormap: "grey", normalize: "per_channel", sample: 0 },
+  // auto: pictures drawn as pictures (a batch as a grid, as TensorBoard's add_images), other maps coloured;
+  // sample null: the whole batch of pictures, item 0's channels
+  view: { colormap: "auto", normalize: "per_channel", sample: null },
   example: null,
 };
 

@@ -260,6 +260,26 @@ def test_click_a_map_pixel_outlines_its_receptive_field(page) -> None:
     assert page.locator(".rf-box, .rf-hit, td.rf").count() == 0
 
 
+def test_example_9_batch_drawn_as_a_grid_of_pictures(page) -> None:
+    """EXAMPLES.md 9: 64 images before and after Sigmoid, shown as image grids; `sample` picks one."""
+    open_lab(page)
+    page.get_by_test_id("examples").locator("[data-example='9a']").click()
+    page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=20_000)
+    img = page.locator("img.map[data-stage='0']").first
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+
+    def layout_of(image) -> dict:
+        return page.evaluate("async (src) => (await fetch(src.replace('.png?', '/layout?'))).json()", image.get_attribute("src"))
+
+    layout = layout_of(img)
+    assert (layout["kind"], layout["count"], layout["columns"]) == ("images", 64, 8)
+    assert img.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [layout["width"], layout["height"]]
+    page.locator("#sample").fill("5")
+    page.locator("#sample").dispatch_event("change")
+    assert "sample=5" in img.get_attribute("src")
+    assert (layout_of(img)["count"], layout_of(img)["first"]) == (1, 5)
+
+
 def test_lab_is_usable_well_under_a_second_and_runs_from_the_keyboard(browser, server) -> None:
     timings = []
     for _ in range(3):  # fresh contexts: nothing cached
