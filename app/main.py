@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="See what PyTorch layers do: run conv, pooling, unpooling, activation and linear layers "
         "on images and tensors, and inspect every stage.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's default pages load Swagger UI / ReDoc from a CDN; /docs is served locally instead
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(ServerTiming)

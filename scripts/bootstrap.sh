@@ -52,13 +52,13 @@ PY
 }
 
 ensure_frontend() {
-    # Browser libraries (uPlot for curves) come from the npm registry, pinned by package-lock.json,
+    # Browser libraries (uPlot for curves, Swagger UI for /docs) come from the npm registry, pinned by package-lock.json,
     # and are served by the app from node_modules: no CDN, nothing vendored in git.
     if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || \
        [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
         if command -v npm >/dev/null 2>&1; then
             log "installing front-end packages (npm ci)"
-            (cd "$ROOT" && npm ci --silent --no-audit --no-fund)
+            (cd "$ROOT" && npm ci --ignore-scripts --silent --no-audit --no-fund)  # no install scripts: plain files only (skips @scarf telemetry)
         else
             log "npm not found: charts will not draw until 'npm ci' has run"
         fi

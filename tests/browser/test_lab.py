@@ -306,6 +306,14 @@ def test_activation_chart_draws(page) -> None:
     assert "LeakyReLU" in page.locator("#act-notes").text_content()
 
 
+def test_api_docs_page_works_offline(page) -> None:
+    """/docs is Swagger UI served from node_modules (FastAPI's default loads it from a CDN)."""
+    page.goto("/docs")
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() >= 10
+    assert page.get_by_text("/api/pipeline/run").count() >= 1
+
+
 def test_screenshots(browser, server) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -29,3 +30,15 @@ def lab(request: Request) -> HTMLResponse:
 def activations(request: Request) -> HTMLResponse:
     """The activation explorer on its own page."""
     return TEMPLATES.TemplateResponse(request, "activations.html", {"version": __version__})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs() -> HTMLResponse:
+    """Swagger UI for the OpenAPI schema, from the npm package in node_modules (works offline)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title=f"layerlab {__version__} — API",
+        swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+        swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
+        swagger_favicon_url="data:,",
+    )
