@@ -1,4 +1,4 @@
-"""The lab's receptive-field arithmetic (static/js/receptive.js, run in Chromium) against torch's autograd.
+"""The lab's receptive-field arithmetic (static/js/field-geometry.js, run in Chromium) against torch's autograd.
 
 For random layers, the input values a range of outputs depends on are found by torch: the support of
 the gradient of those outputs' sum, over a batch of 64 random inputs (so that MaxPool's argmax visits
@@ -125,7 +125,7 @@ def test_step_back_matches_torch_autograd(page) -> None:
     page.wait_for_selector("body[data-ready=true]")
     got = page.evaluate(
         """async (cases) => {
-            const { stepBack } = await import("/static/js/receptive.js");
+            const { stepBack } = await import("/static/js/field-geometry.js");
             return cases.map((t) => stepBack(t.layer, t.field, t.in, t.out));
         }""",
         cases,
