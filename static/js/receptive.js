@@ -124,12 +124,15 @@ export function enableReceptiveField(box, context, info) {
     const stageEl = (j) => box.querySelector(`[data-index='${j}']`);
     fields.forEach((f, j) => markTables(stageEl(j), f, j === k ? "rf-src" : "rf"));
     const imgs = [...box.querySelectorAll("img.map[data-stage]")].filter((img) => Number(img.dataset.stage) <= k);
+    let otherSample = null; // channel maps drawn for another item of the batch than the one clicked
     await Promise.all(imgs.map(async (img) => {
       const j = Number(img.dataset.stage);
       const layout = await layoutOf(img);
       if (!layout || !img.parentElement) return;
+      if (layout.kind === "channels" && fields[j] && fields[j].c && layout.sample !== fields[j].n) otherSample = layout.sample;
       for (const rect of rectsOf(layout, fields[j], ctx.shapes[j])) outline(img.parentElement, layout, rect, j === k ? "rf-hit" : "rf-box");
     }));
+    if (info && otherSample !== null) info.textContent += ` Channel maps show sample ${otherSample}: set sample to ${field.n} to see the field on them.`;
     box.dataset.rf = `${k}`;
   }
 
@@ -140,9 +143,10 @@ export function enableReceptiveField(box, context, info) {
     if (img) {
       const k = Number(img.dataset.stage);
       const layout = await layoutOf(img);
-      if (!layout || !img.clientWidth) return;
-      const px = (ev.offsetX * layout.width) / img.clientWidth;
-      const py = (ev.offsetY * layout.height) / img.clientHeight;
+      const r = img.getBoundingClientRect(); // fractional, unlike offsetX: small maps shrunk into a grid need it
+      if (!layout || !r.width) return;
+      const px = ((ev.clientX - r.left) * layout.width) / r.width;
+      const py = ((ev.clientY - r.top) * layout.height) / r.height;
       const where = hit(layout, px, py);
       show(k, where && fieldAt(layout, where, ctx.shapes[k]));
       return;

@@ -280,6 +280,34 @@ def test_example_9_batch_drawn_as_a_grid_of_pictures(page) -> None:
     assert (layout_of(img)["count"], layout_of(img)["first"]) == (1, 5)
 
 
+def test_click_a_picture_of_a_batch(page) -> None:
+    """Conv2d(3, 3) → Sigmoid on 16 images: stage 2 is drawn as 16 pictures; clicking picture 9 names sample 9."""
+    open_lab(page, {"input": {"source": "cifar10_batch", "split": "test", "start": 0, "count": 16},
+                    "layers": [{"type": "Conv2d", "out_channels": 3, "kernel_size": 3}, {"type": "Sigmoid"}]})
+    img = page.locator("[data-testid=stage][data-index='2'] img.map[data-stage='2']")
+    img.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    layout = page.evaluate("async (src) => (await fetch(src.replace('.png?', '/layout?'))).json()", img.get_attribute("src"))
+    assert (layout["kind"], layout["count"], layout["columns"]) == ("images", 16, 8)
+    box = img.bounding_box()
+    scale = box["width"] / layout["width"]
+    tile = 9  # row 1, column 1
+    x = layout["pad"] + (tile % 8) * (layout["tile_width"] + layout["pad"]) + layout["tile_width"] / 2
+    y = layout["pad"] + (tile // 8) * (layout["tile_height"] + layout["pad"]) + layout["tile_height"] / 2
+    img.click(position={"x": x * scale, "y": y * scale})
+    info = page.get_by_test_id("rf-info")
+    page.wait_for_function("el => el.textContent.includes('set sample')", arg=info.element_handle())
+    assert "sample 9" in info.text_content() and "set sample to 9" in info.text_content()
+    hits = page.locator("[data-testid=stage][data-index='2'] .mapbox:has(img.map[data-stage='2']) .rf-hit")
+    assert hits.count() == 1 and hits.first.get_attribute("data-tile") == "9"
+    inputs = page.locator("[data-testid=stage] .mapbox:has(img.map[data-stage='0']) .rf-box")
+    assert {b.get_attribute("data-tile") for b in inputs.all()} == {"9"}  # the same picture of the input batch
+    # A 30×30 map is shown at ~1 CSS px per value here, so read which value the click hit, then check its 3×3 window.
+    r, c = (int(hits.first.get_attribute(a).split("-")[0]) for a in ("data-rows", "data-cols"))
+    assert 13 <= r <= 16 and 13 <= c <= 16
+    assert {(b.get_attribute("data-rows"), b.get_attribute("data-cols")) for b in inputs.all()} == {(f"{r}-{r + 2}", f"{c}-{c + 2}")}
+
+
 def test_lab_is_usable_well_under_a_second_and_runs_from_the_keyboard(browser, server) -> None:
     timings = []
     for _ in range(3):  # fresh contexts: nothing cached
