@@ -66,16 +66,17 @@ async function run() {
   const refusedA = refuseLocally(editorA, state.layers);
   const refusedB = comparing && refuseLocally(editorB, state.compare);
   if (refusedA || refusedB) return null;
+  const [layersA, layersB] = [structuredClone(state.layers), comparing ? structuredClone(state.compare) : null];
   const payload = (layers) => ({ input: state.input, layers, seed: state.seed, mode: state.mode });
   const btn = $("run");
   btn.disabled = true;
   try {
     const text = comparing ? `Running A (${state.layers.length}) and B (${state.compare.length} layers)…` : `Running ${state.layers.length} layer(s)…`;
-    const [a, b] = await busy(text, () => Promise.allSettled([api.run(payload(state.layers)), comparing ? api.run(payload(state.compare)) : null]));
+    const [a, b] = await busy(text, () => Promise.allSettled([api.run(payload(layersA)), comparing ? api.run(payload(layersB)) : null]));
     if (a.status === "rejected") showRefusal(editorA, a.reason);
     if (b.status === "rejected") showRefusal(editorB, b.reason);
     if (a.status === "rejected" || b.status === "rejected") return null;
-    renderRun(a.value, b.value);
+    renderRun(a.value, layersA, b.value, layersB);
     return Object.assign(a.value, { b: b.value });
   } finally {
     btn.disabled = false;

@@ -133,7 +133,6 @@ export function enableReceptiveField(box, context, info) {
       for (const rect of rectsOf(layout, fields[j], ctx.shapes[j])) outline(img.parentElement, layout, rect, j === k ? "rf-hit" : "rf-box");
     }));
     if (info && otherSample !== null) info.textContent += ` Channel maps show sample ${otherSample}: set sample to ${field.n} to see the field on them.`;
-    box.dataset.rf = `${k}`;
   }
 
   box.addEventListener("click", async (ev) => {

@@ -120,23 +120,26 @@ function stageRow(res, b = false) {
 }
 
 function row(res, layers, name, items) {
-  const box = el("div", { class: "stage-row", "data-pipeline": name, tabindex: -1 }, items);
+  const box = el("div", { class: "stage-row", "data-pipeline": name }, items);
   const shapes = [res.input.shape, ...res.layers.map((l) => l.output_shape)];
   enableReceptiveField(box, () => ({ layers, shapes }), $("rf-info"));
   return box;
 }
 
-/** Shows a run; with `resB` (pipeline B on the same input), both rows aligned stage by stage. */
-export function renderRun(res, resB = null) {
+/**
+ * Shows a run of `layers`; with `resB` (pipeline `layersB` on the same input), both rows aligned
+ * stage by stage. The layers are those that were sent: the cards may have changed since.
+ */
+export function renderRun(res, layers, resB = null, layersB = null) {
   last = res;
   const itemsA = stageRow(res);
-  const rows = [row(res, structuredClone(state.layers), "a", itemsA)];
+  const rows = [row(res, layers, "a", itemsA)];
   const box = $("stages");
   box.classList.toggle("compare", Boolean(resB));
   if (resB) {
     const itemsB = stageRow(resB, true);
     rows[0].prepend(el("div", { class: "row-label", style: "grid-row: 1", text: "A" }));
-    rows.push(row(resB, structuredClone(state.compare), "b", [el("div", { class: "row-label", style: "grid-row: 2", text: "B" }), ...itemsB]));
+    rows.push(row(resB, layersB, "b", [el("div", { class: "row-label", style: "grid-row: 2", text: "B" }), ...itemsB]));
     itemsA.forEach((n, k) => Object.assign(n.style, { gridRow: "1", gridColumn: String(k + 2) }));
     itemsB.forEach((n, k) => {
       Object.assign(n.style, { gridRow: "2", gridColumn: String(k + 2) });
