@@ -17,7 +17,7 @@ const whole = (shape, n) => (shape.length === 4
 /** Window geometry of a sliding layer, torch's defaults filled (pool stride = kernel_size). */
 function geometry(layer) {
   const k = pair(layer.kernel_size);
-  const isPool = layer.type.includes("Pool");
+  const isPool = /pool/i.test(layer.type); // MaxPool2d, AvgPool2d, MaxUnpool2d: stride defaults to kernel_size
   const s = pair(layer.stride, isPool ? layer.kernel_size : 1);
   const d = pair(layer.dilation, 1);
   let p = layer.padding;
@@ -99,7 +99,7 @@ export function stepBack(layer, field, inShape, outShape) {
       [y, x] = [windowRange(y, g, 0, inH, layer.padding_mode), windowRange(x, g, 1, inW, layer.padding_mode)];
       if (t === "Conv2d") c = groupChannels(c, outShape[1], inC, layer.groups);
     } else if (t === "ConvTranspose2d" || t === "MaxUnpool2d") {
-      const g = geometry({ ...layer, type: t === "MaxUnpool2d" ? "Pool" : t });
+      const g = geometry(layer);
       [y, x] = [transposedRange(y, g, 0, inH), transposedRange(x, g, 1, inW)];
       if (t === "ConvTranspose2d") c = groupChannels(c, outShape[1], inC, layer.groups);
     } else if (t.startsWith("Adaptive")) {
