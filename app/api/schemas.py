@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..engine.registry import PoolIndices, ReceptiveField
 from ..engine.summary import tensor_values
 from ..render.layout import MapKind, MapLayout
 from ..runs import RunResult
@@ -148,6 +149,10 @@ class LayerInfo(BaseModel):
     input_ranks: list[int] | None = Field(description="Accepted input dimensionalities (null: any).")
     tensors: list[str] = Field(description="Explicit tensors a request may give (weight, bias).")
     extra_fields: dict[str, str] = Field(default_factory=dict, description="layerlab's own fields, e.g. indices_from.")
+    receptive_field: ReceptiveField = Field(description="Which input values feed one output value (the page's outline rule).")
+    pool_indices: PoolIndices | None = Field(description="produces (MaxPool2d) or consumes (MaxUnpool2d, via indices_from) pool indices; null: neither.")
+    defaults_from: dict[str, str] = Field(description='A parameter whose null or absent value takes another\'s, e.g. {"stride": "kernel_size"}.')
+    new_card: dict[str, Any] = Field(description="The arguments a newly added layer starts with.")
 
 
 class CurveResponse(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import REQUIRED, SPECS, LayerSpec, Param
+from .registry import INDICES_FROM_DOC, REQUIRED, SPECS, LayerSpec, Param, PoolIndices
 
 
 def _param(param: Param) -> dict[str, Any]:
@@ -25,9 +25,7 @@ def _param(param: Param) -> dict[str, Any]:
 
 
 def _entry(spec: LayerSpec) -> dict[str, Any]:
-    extra = {}
-    if spec.name == "MaxUnpool2d":
-        extra["indices_from"] = "1-based index of the earlier MaxPool2d whose indices to use (required)."
+    extra = {"indices_from": INDICES_FROM_DOC} if spec.pool_indices is PoolIndices.CONSUMES else {}
     return {
         "type": spec.name,
         "torch_class": f"torch.nn.{spec.name}",
@@ -38,6 +36,10 @@ def _entry(spec: LayerSpec) -> dict[str, Any]:
         "input_ranks": list(spec.input_ranks) if spec.input_ranks else None,
         "tensors": list(spec.tensors),
         "extra_fields": extra,
+        "receptive_field": spec.receptive_field.value,
+        "pool_indices": spec.pool_indices.value if spec.pool_indices else None,
+        "defaults_from": dict(spec.defaults_from),
+        "new_card": dict(spec.new_card),
     }
 
 

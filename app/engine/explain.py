@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import LayerError
-from .registry import REQUIRED, LayerSpec, Shape
+from .registry import REQUIRED, Category, LayerSpec, ReceptiveField, Shape
 
 if TYPE_CHECKING:
     from .plan import Stage
@@ -53,7 +53,7 @@ def _inferred_mismatch(stage: Stage) -> tuple[str, str] | None:
 
 def _window_too_large(stage: Stage) -> tuple[str, str] | None:
     kw, shape = stage.kwargs, stage.input_shape
-    if "kernel_size" not in kw or len(shape) < 2 or stage.spec.name in ("MaxUnpool2d", "ConvTranspose2d"):
+    if stage.spec.receptive_field is not ReceptiveField.WINDOW or len(shape) < 2:
         return None
     kernel = _pair(kw["kernel_size"])
     padding = _pair(kw.get("padding", 0)) if not isinstance(kw.get("padding", 0), str) else (0, 0)
@@ -72,7 +72,8 @@ def _window_too_large(stage: Stage) -> tuple[str, str] | None:
 
 def _padding_too_large(stage: Stage) -> tuple[str, str] | None:
     kw = stage.kwargs
-    if stage.spec.name not in ("MaxPool2d", "AvgPool2d") or "kernel_size" not in kw:
+    # Pooling windows (not convolutions) refuse padding over half the window.
+    if stage.spec.receptive_field is not ReceptiveField.WINDOW or stage.spec.category is not Category.POOLING:
         return None
     kernel, padding = _pair(kw["kernel_size"]), _pair(kw.get("padding", 0))
     dilation = _pair(kw.get("dilation", 1))

@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from .errors import LayerError
 from .explain import explain_refusal, layer_label
-from .registry import REGISTRY, LayerSpec, Shape
+from .registry import REGISTRY, SPECS, Kind, LayerSpec, PoolIndices, Shape
 
 LayerConfig = dict[str, Any]
 
@@ -74,28 +74,26 @@ def _shape_text(shape: Shape) -> str:
 
 
 def _indices_sources(layers: list[LayerConfig]) -> dict[int, int]:
-    """Map each MaxUnpool2d's position to the position of the MaxPool2d it takes indices from."""
+    """Map the position of each layer that consumes pool indices to the position of their producer."""
+    roles = [REGISTRY[layer["type"]].pool_indices for layer in layers]
     sources: dict[int, int] = {}
     for position, layer in enumerate(layers):
-        if layer["type"] != "MaxUnpool2d":
+        if roles[position] is not PoolIndices.CONSUMES:
             continue
         k = layer["indices_from"]
         source = k - 1
-        if not 0 <= source < position or layers[source]["type"] != "MaxPool2d":
-            earlier = [i + 1 for i, lay in enumerate(layers[:position]) if lay["type"] == "MaxPool2d"]
-            hint = (
-                f"set indices_from to {' or '.join(map(str, earlier))}"
-                if earlier
-                else "add a MaxPool2d before it"
-            )
+        if not 0 <= source < position or roles[source] is not PoolIndices.PRODUCES:
+            producers = [i + 1 for i, role in enumerate(roles[:position]) if role is PoolIndices.PRODUCES]
+            names = " or ".join(sorted({s.name for s in SPECS if s.pool_indices is PoolIndices.PRODUCES}))
+            hint = f"set indices_from to {' or '.join(map(str, producers))}" if producers else f"add a {names} before it"
             got = f"layer {k} is {layers[source]['type']}" if 0 <= source < len(layers) else f"there is no layer {k} before it"
             raise LayerError(
                 position,
-                "MaxUnpool2d",
-                f"Layer {position + 1} (MaxUnpool2d) needs indices_from to name an earlier MaxPool2d "
+                layer["type"],
+                f"Layer {position + 1} ({layer['type']}) needs indices_from to name an earlier {names} "
                 f"(by its 1-based index), but {got}; {hint}.",
                 param="indices_from",
-                context={"expected": "index of an earlier MaxPool2d", "got": k},
+                context={"expected": f"index of an earlier {names}", "got": k},
             )
         sources[position] = source
     return sources
@@ -141,7 +139,8 @@ def _explicit_tensors(stage_module: nn.Module, spec: LayerSpec, layer: LayerConf
             raise LayerError(position, spec.name, f"{label}: {name} is not a rectangular array of numbers ({exc}).", param=name) from exc
         target = getattr(stage_module, name, None)
         if not isinstance(target, torch.Tensor):
-            why = "affine=False" if spec.name == "BatchNorm2d" else "bias=False"
+            # The boolean argument that switched it off (bias=False, affine=False).
+            why = " and ".join(f"{p.name}=False" for p in spec.params if p.kind is Kind.BOOL and layer.get(p.name) is False)
             raise LayerError(position, spec.name, f"{label} has no {name} with {why}; remove {name} or change that.", param=name)
         if tuple(tensor.shape) != tuple(target.shape):
             raise LayerError(

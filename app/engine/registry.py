@@ -8,8 +8,8 @@ and the property tests. **Adding a layer type is one new entry at the bottom of 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +28,30 @@ class Category(StrEnum):
     RESHAPE = "reshape"
     REGULARIZATION = "regularization"
     NORMALIZATION = "normalization"
+
+
+class ReceptiveField(StrEnum):
+    """Which values of a layer's input feed one value of its output: the page's receptive-field rule.
+
+    A new spatial layer picks the rule whose index arithmetic torch uses for it; the page refuses to
+    outline a rule it does not know rather than treating it as the identity.
+    """
+
+    ELEMENTWISE = "elementwise"  # output (n, c, y, x) reads input (n, c, y, x) only
+    WINDOW = "window"  # kernel_size, stride, padding, dilation (and groups) slide a window
+    TRANSPOSED_WINDOW = "transposed_window"  # each input value is spread over a window of the output
+    ADAPTIVE = "adaptive"  # windows chosen so the output has output_size
+    RESAMPLE = "resample"  # Upsample's source indices for its mode
+    SOFTMAX = "softmax"  # every value along `dim`
+    FLATTEN = "flatten"  # dimensions start_dim … end_dim merged, order kept
+    EVERYTHING = "everything"  # every value of the last dimension (Linear)
+
+
+class PoolIndices(StrEnum):
+    """A layer's part in handing pool indices on (MaxPool2d → MaxUnpool2d)."""
+
+    PRODUCES = "produces"  # returns indices when return_indices (or when a later layer consumes them)
+    CONSUMES = "consumes"  # takes them from the earlier producer named by ``indices_from``
 
 
 class Kind(StrEnum):
@@ -85,6 +109,12 @@ class LayerSpec:
     tensors: tuple[str, ...] = ()
     # Multiply-accumulate count of one forward pass from the module, its input and output shapes.
     mult_adds: Callable[[nn.Module, Shape, Shape], int] | None = None
+    receptive_field: ReceptiveField = ReceptiveField.ELEMENTWISE
+    pool_indices: PoolIndices | None = None
+    # Parameters whose null or absent value takes another's: {"stride": "kernel_size"} for pooling.
+    defaults_from: Mapping[str, str] = field(default_factory=dict)
+    # The arguments a card added in the lab starts with (required ones given sensible values).
+    new_card: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -167,6 +197,9 @@ _POOL_FORMULA = (
 )
 
 
+_STRIDE_IS_KERNEL = {"stride": "kernel_size"}  # torch: "Default value is kernel_size"
+
+
 def _activation(cls: type[nn.Module], doc: str, *params: Param) -> LayerSpec:
     return LayerSpec(cls, Category.ACTIVATION, doc, params)
 
@@ -207,6 +240,8 @@ SPECS: tuple[LayerSpec, ...] = (
         input_ranks=(3, 4),
         tensors=("weight", "bias"),
         mult_adds=_conv_mult_adds,
+        receptive_field=ReceptiveField.WINDOW,
+        new_card={"out_channels": 8, "kernel_size": 3, "padding": 1},
     ),
     LayerSpec(
         nn.ConvTranspose2d,
@@ -229,6 +264,8 @@ SPECS: tuple[LayerSpec, ...] = (
         input_ranks=(3, 4),
         tensors=("weight", "bias"),
         mult_adds=_conv_transpose_mult_adds,
+        receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
+        new_card={"out_channels": 8, "kernel_size": 2, "stride": 2},
     ),
     LayerSpec(
         nn.MaxPool2d,
@@ -244,6 +281,10 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         _POOL_FORMULA,
         input_ranks=(3, 4),
+        receptive_field=ReceptiveField.WINDOW,
+        pool_indices=PoolIndices.PRODUCES,
+        defaults_from=_STRIDE_IS_KERNEL,
+        new_card={"kernel_size": 2},
     ),
     LayerSpec(
         nn.AvgPool2d,
@@ -265,6 +306,9 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         _POOL_FORMULA.replace("dilation·(kernel_size − 1) − 1", "kernel_size"),
         input_ranks=(3, 4),
+        receptive_field=ReceptiveField.WINDOW,
+        defaults_from=_STRIDE_IS_KERNEL,
+        new_card={"kernel_size": 2},
     ),
     LayerSpec(
         nn.MaxUnpool2d,
@@ -280,6 +324,10 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         "H_out = (H_in − 1)·stride − 2·padding + kernel_size, likewise W.",
         input_ranks=(3, 4),
+        receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
+        pool_indices=PoolIndices.CONSUMES,
+        defaults_from=_STRIDE_IS_KERNEL,
+        new_card={"kernel_size": 2},
     ),
     LayerSpec(
         nn.AdaptiveAvgPool2d,
@@ -288,6 +336,8 @@ SPECS: tuple[LayerSpec, ...] = (
         (Param("output_size", Kind.OUTPUT_SIZE, REQUIRED, "Target H×W (null keeps that side).", ge=0),),
         "H_out, W_out = output_size (a null side keeps the input's).",
         input_ranks=(3, 4),
+        receptive_field=ReceptiveField.ADAPTIVE,
+        new_card={"output_size": 1},
     ),
     LayerSpec(
         nn.AdaptiveMaxPool2d,
@@ -299,6 +349,8 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         "H_out, W_out = output_size (a null side keeps the input's).",
         input_ranks=(3, 4),
+        receptive_field=ReceptiveField.ADAPTIVE,
+        new_card={"output_size": 1},
     ),
     LayerSpec(
         nn.Upsample,
@@ -330,6 +382,8 @@ SPECS: tuple[LayerSpec, ...] = (
             ),
         ),
         "H_out = size, or floor(H_in · scale_factor); likewise W.",
+        receptive_field=ReceptiveField.RESAMPLE,
+        new_card={"scale_factor": 2.0},
     ),
     _activation(nn.ReLU, "max(0, x): negatives become 0.", _INPLACE),
     _activation(nn.ReLU6, "min(max(0, x), 6).", _INPLACE),
@@ -392,15 +446,19 @@ SPECS: tuple[LayerSpec, ...] = (
         _INPLACE,
     ),
     _activation(nn.Hardswish, "x·ReLU6(x + 3) / 6: a cheap swish.", _INPLACE),
-    _activation(
+    LayerSpec(
         nn.Softmax,
+        Category.ACTIVATION,
         "Exponentiates and normalises along dim so the values sum to 1.",
-        Param("dim", Kind.INT, None, "Dimension that sums to 1 (null: torch's legacy implicit choice).", nullable=True),
+        (Param("dim", Kind.INT, None, "Dimension that sums to 1 (null: torch's legacy implicit choice).", nullable=True),),
+        receptive_field=ReceptiveField.SOFTMAX,
     ),
-    _activation(
+    LayerSpec(
         nn.LogSoftmax,
+        Category.ACTIVATION,
         "log(Softmax(x)) along dim, computed stably.",
-        Param("dim", Kind.INT, None, "Dimension to normalise (null: torch's legacy implicit choice).", nullable=True),
+        (Param("dim", Kind.INT, None, "Dimension to normalise (null: torch's legacy implicit choice).", nullable=True),),
+        receptive_field=ReceptiveField.SOFTMAX,
     ),
     LayerSpec(
         nn.Linear,
@@ -416,6 +474,8 @@ SPECS: tuple[LayerSpec, ...] = (
         input_ranks=None,
         tensors=("weight", "bias"),
         mult_adds=_linear_mult_adds,
+        receptive_field=ReceptiveField.EVERYTHING,
+        new_card={"out_features": 10},
     ),
     LayerSpec(
         nn.Flatten,
@@ -426,6 +486,7 @@ SPECS: tuple[LayerSpec, ...] = (
             Param("end_dim", Kind.INT, -1, "Last dimension to merge."),
         ),
         "Dimensions start_dim … end_dim become their product.",
+        receptive_field=ReceptiveField.FLATTEN,
     ),
     LayerSpec(
         nn.Dropout,
@@ -451,7 +512,13 @@ SPECS: tuple[LayerSpec, ...] = (
         input_ranks=(4,),
         tensors=("weight", "bias"),
         mult_adds=_batchnorm_mult_adds,
+        # Elementwise as the page outlines it: in train mode the batch statistics also tie each value to
+        # its whole channel, which the outline does not show.
+        receptive_field=ReceptiveField.ELEMENTWISE,
     ),
 )
 
 REGISTRY: dict[str, LayerSpec] = {spec.name: spec for spec in SPECS}
+
+INDICES_FROM_DOC = "Index (as answered, 1-based) of the earlier layer whose pool indices to use (required)."
+"""The extra request field of a layer that consumes pool indices (MaxUnpool2d)."""

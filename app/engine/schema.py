@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from typing_extensions import TypeAliasType
 
-from .registry import REGISTRY, REQUIRED, Kind, LayerSpec, Param
+from .registry import INDICES_FROM_DOC, REGISTRY, REQUIRED, Kind, LayerSpec, Param, PoolIndices
 
 # Nested lists of numbers: torch's own layouts for weight and bias (depth checked against the module).
 NestedFloats = TypeAliasType("NestedFloats", Union[float, list["NestedFloats"]])  # noqa: UP007
@@ -86,11 +86,8 @@ def _layer_model(spec: LayerSpec) -> type[BaseModel]:
                 description="torch's flag when a boolean; explicit bias values when a list.",
             ),
         )
-    if spec.name == "MaxUnpool2d":
-        fields["indices_from"] = (
-            Annotated[int, Field(strict=True, ge=1)],
-            Field(..., description="Index (as answered, 1-based) of the earlier MaxPool2d whose indices to use."),
-        )
+    if spec.pool_indices is PoolIndices.CONSUMES:
+        fields["indices_from"] = (Annotated[int, Field(strict=True, ge=1)], Field(..., description=INDICES_FROM_DOC))
     return create_model(
         f"{spec.name}Layer",
         __config__=ConfigDict(extra="forbid", title=spec.name),
