@@ -1,8 +1,14 @@
-// Entry point of /activations: the explorer alone.
+// Entry point of /activations: the explorer alone, on a store of its own.
 
 import { api } from "./api.js";
-import { initActivations } from "./activations.js";
+import { byId } from "./dom.js";
+import { createStore } from "./store.js";
+import { ACTIVATIONS, activationActions, mountActivations } from "./activations.js";
 
-api.layers().then(initActivations, (err) => {
-  document.getElementById("act-notes").textContent = `Cannot load the layer catalogue: ${err.message}`;
-});
+const store = createStore({ catalogue: {}, activations: ACTIVATIONS });
+const actions = activationActions(store);
+mountActivations(store, actions);
+api.catalogue().then(
+  (catalogue) => store.update({ catalogue }),
+  (err) => { byId("act-notes").textContent = `Cannot load the layer catalogue: ${err.message}`; },
+);

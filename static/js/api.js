@@ -45,7 +45,8 @@ async function request(method, url, body, isForm = false) {
 }
 
 export const api = {
-  layers: () => request("GET", "/api/layers"),
+  /** GET /api/layers as the page uses it: layer type → entry, in the registry's order. */
+  catalogue: async () => Object.fromEntries((await request("GET", "/api/layers")).map((e) => [e.type, e])),
   run: (payload) => request("POST", "/api/pipeline/run", payload),
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
@@ -59,17 +60,3 @@ export const api = {
     return request("POST", "/api/uploads", form, true);
   },
 };
-
-/** Runs `work` with the progress indicator shown; returns its result. */
-export async function busy(text, work) {
-  const box = document.getElementById("busy");
-  document.getElementById("busy-text").textContent = text;
-  box.hidden = false;
-  document.body.setAttribute("aria-busy", "true");
-  try {
-    return await work();
-  } finally {
-    box.hidden = true;
-    document.body.removeAttribute("aria-busy");
-  }
-}

@@ -1,13 +1,11 @@
-// The Examples list: one click loads an example's input and pipeline, runs it and checks the numbers.
+// The Examples list: one click loads an example's input and pipeline, runs it and checks the numbers
+// (state.checks, drawn in #example-result or #loss-result).
 
-import { api, busy } from "./api.js";
-import { state } from "./state.js";
-import { el } from "./layer-form.js";
+import { api } from "./api.js";
+import { busy, el, byId as $ } from "./dom.js";
 import { EXAMPLES } from "./examples-data.js";
 
-const $ = (id) => document.getElementById(id);
 const TOL = 1e-4;
-let syntheticUpload = null;
 
 function close(a, b) {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
@@ -55,20 +53,24 @@ function check(answer, c) {
   return { label: `${name}stage ${c.layer} ${c.kind}`, expect, got, ok };
 }
 
-function showChecks(box, title, rows) {
-  box.hidden = false;
-  const all = rows.every((r) => r.ok);
-  box.dataset.status = all ? "match" : "mismatch";
-  box.replaceChildren(el("h3", { text: `${title}: ${all ? "matches torch ✓" : "does not match ✗"}` }),
-    el("table", { class: "checks" },
-      el("tr", {}, ["check", "expected", "got", ""].map((h) => el("th", { text: h }))),
-      rows.map((r) => el("tr", { class: r.ok ? "ok" : "bad" },
-        el("td", { text: r.label }), el("td", { text: r.expect }), el("td", { text: r.got }), el("td", { text: r.ok ? "✓" : "✗" })))));
+function renderChecks(checks) {
+  for (const target of ["example", "loss"]) {
+    const box = $(`${target}-result`);
+    const mine = checks && checks.target === target;
+    box.hidden = !mine;
+    if (!mine) { delete box.dataset.status; box.replaceChildren(); continue; }
+    const all = checks.rows.every((r) => r.ok);
+    box.dataset.status = all ? "match" : "mismatch";
+    box.replaceChildren(el("h3", { text: `${checks.title}: ${all ? "matches torch ✓" : "does not match ✗"}` }),
+      el("table", { class: "checks" },
+        el("tr", {}, ["check", "expected", "got", ""].map((h) => el("th", { text: h }))),
+        checks.rows.map((r) => el("tr", { class: r.ok ? "ok" : "bad" },
+          el("td", { text: r.label }), el("td", { text: r.expect }), el("td", { text: r.got }), el("td", { text: r.ok ? "✓" : "✗" })))));
+  }
 }
 
 /** A 512×512 photo-like PNG drawn on a canvas (sky, sun, stripes), uploaded once per page. */
 async function photoUpload() {
-  if (syntheticUpload) return syntheticUpload;
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = 512;
   const g = canvas.getContext("2d");
@@ -88,45 +90,43 @@ async function photoUpload() {
   const blob = await new Promise((r) => canvas.toBlob(r, "image/png"));
   const file = new File([blob], "synthetic-512.png", { type: "image/png" });
   const up = await api.upload(file);
-  syntheticUpload = { source: "upload", upload_id: up.upload_id };
-  return syntheticUpload;
+  return { source: "upload", upload_id: up.upload_id };
 }
 
-async function runLosses(ex) {
+async function lossChecks(ex) {
   const rows = [];
   for (const l of ex.losses) {
     const r = await api.loss(l.type, l.body);
     rows.push({ label: l.type, expect: String(l.expect), got: r.loss.toFixed(4), ok: Math.abs(r.loss - l.expect) < 1e-4 });
   }
-  showChecks($("loss-result"), `Example ${ex.id} · ${ex.title}`, rows);
+  return { target: "loss", title: `Example ${ex.id} · ${ex.title}`, rows };
 }
 
-export function initExamples({ load, run, showCurves, showError }) {
-  const box = $("examples");
+/**
+ * The example buttons. `run()` sends the loaded pipeline(s) and resolves to the answer (B's as `.b`)
+ * or null when refused; `showCurves(types, range)` shows activation curves.
+ */
+export function mountExamples(store, actions, { run, showCurves }) {
+  let photo = null; // the synthetic photo, uploaded once per page
+  async function play(ex) {
+    actions.showChecks(null);
+    if (ex.curves) { showCurves(ex.curves, [-10, 10]); return; }
+    if (ex.losses) { actions.showChecks(await busy("Computing losses…", () => lossChecks(ex))); return; }
+    if (ex.upload && !photo) photo = await busy("Uploading a 512×512 photo…", photoUpload);
+    const input = ex.upload ? photo : ex.input;
+    actions.load({ input: structuredClone(input), layers: structuredClone(ex.layers), example: ex.id,
+      compare: ex.compare ? structuredClone(ex.compare) : null });
+    const res = await run();
+    if (!res) return;
+    actions.showChecks({ target: "example", title: `Example ${ex.id} · ${ex.title}`, rows: ex.checks.map((c) => check(res, c)) });
+    $("results").scrollIntoView({ block: "start" });
+  }
   const groups = new Map();
   for (const ex of EXAMPLES) {
     if (!groups.has(ex.group)) groups.set(ex.group, el("div", { class: "ex-group" }, el("span", { class: "ex-num", text: `${ex.group}.` })));
-    const b = el("button", { type: "button", class: "ex", "data-example": ex.id }, `${ex.id} ${ex.title}`);
-    b.addEventListener("click", async () => {
-      for (const id of ["example-result", "loss-result"]) {
-        $(id).hidden = true;
-        delete $(id).dataset.status;
-      }
-      try {
-        if (ex.curves) { showCurves(ex.curves, [-10, 10]); return; }
-        if (ex.losses) { await busy("Computing losses…", () => runLosses(ex)); return; }
-        const input = ex.upload ? await busy("Uploading a 512×512 photo…", photoUpload) : ex.input;
-        load(structuredClone(input), structuredClone(ex.layers), ex.id, ex.compare ? structuredClone(ex.compare) : null);
-        const res = await run();
-        if (res) {
-          showChecks($("example-result"), `Example ${ex.id} · ${ex.title}`, ex.checks.map((c) => check(res, c)));
-          $("results").scrollIntoView({ block: "start" });
-        }
-      } catch (err) {
-        showError(`Example ${ex.id}: ${err.message}`);
-      }
-    });
-    groups.get(ex.group).append(b);
+    groups.get(ex.group).append(el("button", { type: "button", class: "ex", "data-example": ex.id, onclick: () => play(ex).catch((err) =>
+      actions.refuse([{ pipeline: null, position: null, message: `Example ${ex.id}: ${err.message}` }])) }, `${ex.id} ${ex.title}`));
   }
-  box.replaceChildren(...groups.values());
+  $("examples").replaceChildren(...groups.values());
+  store.subscribe((state) => renderChecks(state.checks), ["checks"]);
 }

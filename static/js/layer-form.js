@@ -1,19 +1,9 @@
-// One layer card: a form generated from the catalogue entry (GET /api/layers) with torch's defaults
-// and inline validation from the parameter constraints.
+// One layer card's fields: a form generated from the catalogue entry (GET /api/layers) with torch's
+// defaults and inline validation from the parameter constraints. A field reports a committed value
+// through `set(name, value)` (undefined: back to torch's default; a function: of the current value);
+// the card turns it into a new layer.
 
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-const NUMERIC = new Set(["int", "float", "int_or_pair", "float_or_pair", "padding", "output_size"]);
+import { el, uniqueId } from "./dom.js";
 
 /** Text in a field → the JSON value torch takes, or throws a sentence. */
 function parseValue(param, text) {
@@ -44,17 +34,13 @@ function fmt(v) {
   return Array.isArray(v) ? v.join(", ") : String(v);
 }
 
-function paramField(layer, param, onChange) {
-  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+function paramField(layer, param, set) {
+  const id = uniqueId();
   const msg = el("span", { class: "field-msg", "aria-live": "polite" });
   const current = param.name in layer ? layer[param.name] : param.default;
   const label = el("label", { for: id, title: param.doc || "" }, param.name);
   let input;
-  const commit = (value) => {
-    if (value === undefined || JSON.stringify(value) === JSON.stringify(param.default)) delete layer[param.name];
-    else layer[param.name] = value;
-    onChange();
-  };
+  const commit = (value) => set(param.name, JSON.stringify(value) === JSON.stringify(param.default) ? undefined : value);
   if (param.type === "bool" && !param.nullable) {
     input = el("input", { id, type: "checkbox", "data-param": param.name });
     input.checked = Boolean(current);
@@ -99,8 +85,8 @@ function paramField(layer, param, onChange) {
   return el("div", { class: "field" }, label, input, msg);
 }
 
-function jsonField(layer, name, onChange) {
-  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+function jsonField(layer, name, set) {
+  const id = uniqueId();
   const msg = el("span", { class: "field-msg" });
   const value = layer[name];
   const area = el("textarea", { id, rows: 1, cols: 28, placeholder: "torch init", "data-param": `${name}-values` });
@@ -108,18 +94,16 @@ function jsonField(layer, name, onChange) {
   area.addEventListener("change", () => {
     const t = area.value.trim();
     if (!t) {
-      if (Array.isArray(layer[name])) delete layer[name];
       msg.textContent = "";
-      onChange();
+      set(name, (current) => (Array.isArray(current) ? undefined : current)); // a flag of the same name stays
       return;
     }
     try {
       const v = JSON.parse(t);
       if (!Array.isArray(v)) throw new Error("expects a nested list");
-      layer[name] = v;
       msg.textContent = "";
       area.removeAttribute("aria-invalid");
-      onChange();
+      set(name, v);
     } catch (err) {
       msg.textContent = `${name}: not a nested list of numbers`;
       area.setAttribute("aria-invalid", "true");
@@ -128,25 +112,26 @@ function jsonField(layer, name, onChange) {
   return el("div", { class: "field wide" }, el("label", { for: id }, `${name} values`), area, msg);
 }
 
-/** The fields of one layer (everything but the type select). */
-export function layerFields(layer, info, onChange) {
-  const fields = info.params.map((p) => paramField(layer, p, onChange));
-  if (info.extra_fields && "indices_from" in info.extra_fields) {
+/** The extra field of a layer that consumes pool indices: the 1-based position of the layer producing them. */
+const consumesIndices = (info) => info.pool_indices === "consumes";
+
+/** The fields of one layer (everything but the type select); `set(name, value)` commits one. */
+export function layerFields(layer, info, set) {
+  const fields = info.params.map((p) => paramField(layer, p, set));
+  if (consumesIndices(info)) {
     const p = { name: "indices_from", type: "int", default: null, required: true, constraints: { ge: 1 },
       doc: info.extra_fields.indices_from };
-    fields.push(paramField(layer, p, onChange));
+    fields.push(paramField(layer, p, set));
   }
-  for (const t of info.tensors || []) fields.push(jsonField(layer, t, onChange));
+  for (const t of info.tensors || []) fields.push(jsonField(layer, t, set));
   return fields;
 }
 
 /** Missing required values, as sentences (checked before a run is sent). */
 export function missingRequired(layer, info) {
   const out = info.params.filter((p) => p.required && !(p.name in layer)).map((p) => `${p.name} is required`);
-  if (info.extra_fields && "indices_from" in info.extra_fields && !("indices_from" in layer)) {
-    out.push("indices_from is required (the position of the earlier MaxPool2d)");
+  if (consumesIndices(info) && !("indices_from" in layer)) {
+    out.push("indices_from is required (the position of the earlier layer that returns indices)");
   }
   return out;
 }
-
-export { NUMERIC };

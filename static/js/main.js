@@ -1,139 +1,114 @@
-// Entry point of the lab page: loads the catalogue, restores the state from the URL, wires controls.
+// Entry point of the lab page: creates the store, mounts every view on it, loads the catalogue,
+// restores the state from the URL and wires the page-wide controls. Nothing else adds listeners.
 
-import { api, busy, ApiError } from "./api.js";
-import { state, saveToUrl, loadFromUrl } from "./state.js";
-import { setCatalogue, catalogueEntry, typeOptions, PipelineEditor } from "./pipeline.js";
+import { api, ApiError } from "./api.js";
+import { busy, byId as $, show } from "./dom.js";
+import { createLabStore, labActions, persistInUrl, stateFromHash } from "./lab-state.js";
+import { typeOptions, mountPipelineEditor } from "./pipeline.js";
 import { missingRequired } from "./layer-form.js";
-import { initInputs, showInput } from "./inputs.js";
-import { renderRun, refreshMaps, copyCode } from "./results.js";
-import { initExamples } from "./examples.js";
-import { initActivations, showCurves } from "./activations.js";
+import { mountInputs } from "./inputs.js";
+import { mountResults } from "./results.js";
+import { mountReceptiveField } from "./receptive.js";
+import { mountExamples } from "./examples.js";
+import { mountActivations } from "./activations.js";
 
-const $ = (id) => document.getElementById(id);
-const editorA = new PipelineEditor($("pipeline"), () => state.layers);
-const editorB = new PipelineEditor($("pipeline-b"), () => state.compare, "Pipeline B");
-const showError = (message, position) => editorA.showError(message, position);
+/** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
+function localRefusals(which, layers, catalogue) {
+  return layers.flatMap((layer, i) => {
+    const info = catalogue[layer.type];
+    const missing = info ? missingRequired(layer, info) : [`unknown layer type ${layer.type}`];
+    return missing.length ? [{ pipeline: which, position: i, message: `${missing.join("; ")}.` }] : [];
+  });
+}
 
-function renderPipeline() {
+/** A refusal from the API, on the card it names (loc = ["body", "layers", i, ...]) or in words. */
+function apiRefusals(which, err) {
+  if (!(err instanceof ApiError) || !Array.isArray(err.detail)) return [{ pipeline: which, position: null, message: err.message }];
+  return err.detail.map((d) => {
+    const position = d.loc && d.loc[1] === "layers" && Number.isInteger(d.loc[2]) ? d.loc[2] : null;
+    const where = d.loc && position === null ? ` (${d.loc.slice(1).join(" → ")})` : "";
+    return { pipeline: which, position, message: `${d.msg}${where}` };
+  });
+}
+
+/** Refusals no card shows (none named, or a card that is not there), in #global-error. */
+function renderGlobalErrors(state) {
+  const cardless = state.errors.filter((e) => !Number.isInteger(e.position) || !(state[e.pipeline] || [])[e.position]);
+  const text = cardless.map((e) => (e.pipeline === "compare" ? `Pipeline B: ${e.message}` : e.message)).join(" ");
+  show($("global-error"), Boolean(text), text);
+}
+
+function renderControls(state) {
   const comparing = Array.isArray(state.compare);
   $("compare-col").hidden = !comparing;
   $("pipe-a-h").hidden = !comparing;
   $("compare").hidden = comparing;
   $("pipelines").classList.toggle("two", comparing);
   $("pipeline-section").classList.toggle("wide", comparing); // two pipelines need the full width
-  editorA.render();
-  if (comparing) editorB.render();
-}
-
-function syncControls() {
   $("seed").value = state.seed;
   $("mode").value = state.mode;
   $("colormap").value = state.view.colormap;
   $("normalize").value = state.view.normalize;
   $("sample").value = state.view.sample ?? "";
+  $("run").disabled = state.running;
 }
 
-/** Layers a card cannot send (required values missing): shown on the card; true when there were any. */
-function refuseLocally(editor, layers) {
-  let refused = false;
-  layers.forEach((layer, i) => {
-    const info = catalogueEntry(layer.type);
-    const missing = info ? missingRequired(layer, info) : [`unknown layer type ${layer.type}`];
-    if (missing.length) { editor.showError(`${missing.join("; ")}.`, i); refused = true; }
-  });
-  return refused;
-}
-
-/** A refusal from the API, on the card it names (loc = ["body", "layers", i, ...]) or in words. */
-function showRefusal(editor, err) {
-  if (err instanceof ApiError && Array.isArray(err.detail)) {
-    for (const d of err.detail) {
-      const pos = d.loc && d.loc[1] === "layers" && Number.isInteger(d.loc[2]) ? d.loc[2] : null;
-      const where = d.loc && pos === null ? ` (${d.loc.slice(1).join(" → ")})` : "";
-      editor.showError(`${d.msg}${where}`, pos);
+function mountLab(store, actions) {
+  /**
+   * Sends pipeline A (and B on the same input when comparing); refusals go on the offending cards.
+   * Resolves to A's answer with B's as `.b`, or null when refused.
+   */
+  async function run() {
+    const s = store.state;
+    const comparing = Array.isArray(s.compare);
+    const local = [...localRefusals("layers", s.layers, s.catalogue), ...(comparing ? localRefusals("compare", s.compare, s.catalogue) : [])];
+    actions.refuse(local);
+    if (local.length) return null;
+    const payload = (layers) => ({ input: s.input, layers, seed: s.seed, mode: s.mode });
+    const text = comparing ? `Running A (${s.layers.length}) and B (${s.compare.length} layers)…` : `Running ${s.layers.length} layer(s)…`;
+    actions.setRunning(true);
+    try {
+      const [a, b] = await busy(text, () => Promise.allSettled([api.run(payload(s.layers)), comparing ? api.run(payload(s.compare)) : null]));
+      const refused = [...(a.status === "rejected" ? apiRefusals("layers", a.reason) : []),
+        ...(b.status === "rejected" ? apiRefusals("compare", b.reason) : [])];
+      if (refused.length) { actions.refuse(refused); return null; }
+      // The layers that were sent are drawn with their answer: the cards may change while it runs.
+      actions.showRun({ a: { answer: a.value, layers: s.layers }, b: comparing ? { answer: b.value, layers: s.compare } : null });
+      return { ...a.value, b: b.value };
+    } finally {
+      actions.setRunning(false);
     }
-  } else editor.showError(err.message);
-}
-
-/**
- * Sends the pipeline (and pipeline B on the same input when comparing); shows refusals on the
- * offending card. Resolves to A's answer, with B's as `.b`, or null.
- */
-async function run() {
-  editorA.clearErrors();
-  editorB.clearErrors();
-  const comparing = Array.isArray(state.compare);
-  const refusedA = refuseLocally(editorA, state.layers);
-  const refusedB = comparing && refuseLocally(editorB, state.compare);
-  if (refusedA || refusedB) return null;
-  const [layersA, layersB] = [structuredClone(state.layers), comparing ? structuredClone(state.compare) : null];
-  const payload = (layers) => ({ input: state.input, layers, seed: state.seed, mode: state.mode });
-  const btn = $("run");
-  btn.disabled = true;
-  try {
-    const text = comparing ? `Running A (${state.layers.length}) and B (${state.compare.length} layers)…` : `Running ${state.layers.length} layer(s)…`;
-    const [a, b] = await busy(text, () => Promise.allSettled([api.run(payload(layersA)), comparing ? api.run(payload(layersB)) : null]));
-    if (a.status === "rejected") showRefusal(editorA, a.reason);
-    if (b.status === "rejected") showRefusal(editorB, b.reason);
-    if (a.status === "rejected" || b.status === "rejected") return null;
-    renderRun(a.value, layersA, b.value, layersB);
-    return Object.assign(a.value, { b: b.value });
-  } finally {
-    btn.disabled = false;
-    saveToUrl();
   }
-}
 
-function load(input, layers, example, compare = null) {
-  Object.assign(state, { input, layers, compare, example: example || null });
-  showInput();
-  renderPipeline();
-  saveToUrl();
-}
+  const editorA = mountPipelineEditor(store, actions, "layers", $("pipeline"));
+  const editorB = mountPipelineEditor(store, actions, "compare", $("pipeline-b"), "Pipeline B");
+  mountInputs(store, actions);
+  mountResults(store);
+  mountReceptiveField(store, actions, $("stages"), $("rf-info"));
+  const showCurves = mountActivations(store, actions);
+  mountExamples(store, actions, { run, showCurves });
+  store.subscribe(renderControls, ["compare", "seed", "mode", "view", "running"]);
+  store.subscribe(renderGlobalErrors, ["errors"]);
+  persistInUrl(store);
+  renderControls(store.state);
 
-async function start() {
-  initInputs();
-  let catalogue;
-  try {
-    catalogue = await api.layers();
-  } catch (err) {
-    showError(`Cannot load the layer catalogue: ${err.message}`);
-    return;
-  }
-  setCatalogue(catalogue);
-  typeOptions($("add-type"));
-  typeOptions($("add-type-b"));
-  const fromUrl = loadFromUrl();
-  syncControls();
-  showInput();
-  renderPipeline();
   $("add-layer").addEventListener("click", () => editorA.add($("add-type").value));
   $("add-layer-b").addEventListener("click", () => editorB.add($("add-type-b").value));
   $("compare").addEventListener("click", () => {
-    state.compare = structuredClone(state.layers); // B starts as a copy of A: change one thing and run
-    renderPipeline();
-    saveToUrl();
+    actions.startCompare();
     $("pipeline-b").querySelector("[data-testid=layer-card]")?.focus();
   });
-  $("compare-close").addEventListener("click", () => {
-    state.compare = null;
-    renderPipeline();
-    saveToUrl();
-  });
+  $("compare-close").addEventListener("click", actions.stopCompare);
   $("run").addEventListener("click", run);
-  $("seed").addEventListener("change", () => { state.seed = Number($("seed").value) || 0; saveToUrl(); });
-  $("mode").addEventListener("change", () => { state.mode = $("mode").value; saveToUrl(); });
-  for (const id of ["colormap", "normalize", "sample"]) {
-    $(id).addEventListener("change", () => {
-      const v = $(id).value;
-      state.view[id] = id !== "sample" ? v : v === "" ? null : Math.max(0, Number(v) || 0);
-      saveToUrl();
-      refreshMaps();
-    });
-  }
-  $("copy-code").addEventListener("click", copyCode);
+  $("seed").addEventListener("change", () => actions.setSeed(Number($("seed").value) || 0));
+  $("mode").addEventListener("change", () => actions.setMode($("mode").value));
+  $("colormap").addEventListener("change", () => actions.setView({ colormap: $("colormap").value }));
+  $("normalize").addEventListener("change", () => actions.setView({ normalize: $("normalize").value }));
+  $("sample").addEventListener("change", () => {
+    const v = $("sample").value;
+    actions.setView({ sample: v === "" ? null : Math.max(0, Number(v) || 0) });
+  });
   $("share").addEventListener("click", async () => {
-    saveToUrl();
     try { await navigator.clipboard.writeText(location.href); $("share").textContent = "Link copied ✓"; }
     catch (err) { $("share").textContent = "Link is in the address bar"; }
     setTimeout(() => ($("share").textContent = "Copy link"), 2000);
@@ -141,20 +116,34 @@ async function start() {
   document.addEventListener("keydown", (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") { ev.preventDefault(); run(); }
   });
-  initExamples({ load, run, showCurves, showError });
-  initActivations(catalogue);
+  // A link pasted into this tab changes only the hash: load it as a fresh page would.
+  // (persistInUrl uses history.replaceState, which fires no hashchange.)
+  window.addEventListener("hashchange", () => {
+    const saved = stateFromHash(location.hash);
+    if (saved) { actions.load(saved); run(); }
+  });
+  return run;
+}
+
+async function start() {
+  const store = createLabStore();
+  const actions = labActions(store);
+  let catalogue;
+  try {
+    catalogue = await api.catalogue();
+  } catch (err) {
+    show($("global-error"), true, `Cannot load the layer catalogue: ${err.message}`);
+    return;
+  }
+  actions.setCatalogue(catalogue);
+  typeOptions($("add-type"), catalogue);
+  typeOptions($("add-type-b"), catalogue);
+  const saved = stateFromHash(location.hash);
+  if (saved) actions.load(saved);
+  const run = mountLab(store, actions);
   document.body.dataset.readyMs = String(Math.round(performance.now())); // navigation start → usable
   document.body.dataset.ready = "true";
-  if (fromUrl) run();
-  // A link pasted into this tab changes only the hash: load it as a fresh page would.
-  // (saveToUrl uses history.replaceState, which fires no hashchange.)
-  window.addEventListener("hashchange", () => {
-    if (!loadFromUrl()) return;
-    syncControls();
-    showInput();
-    renderPipeline();
-    run();
-  });
+  if (saved) run();
 }
 
 start();

@@ -1,19 +1,14 @@
 // The pipeline builder: add, remove, reorder (buttons and Alt+↑/↓), duplicate; per-layer refusals.
-// One PipelineEditor per list of layers: the lab's pipeline A, and B when comparing.
+// One editor per list of layers: the lab's pipeline A (state.layers) and B (state.compare).
+// The editor renders from the store and changes a pipeline only through actions.setPipeline.
 
-import { saveToUrl } from "./state.js";
-import { el, layerFields } from "./layer-form.js";
+import { el, allByTestId } from "./dom.js";
+import { layerFields } from "./layer-form.js";
 
-let catalogue = new Map();
-
-export function setCatalogue(entries) {
-  catalogue = new Map(entries.map((e) => [e.type, e]));
-}
-
-/** Fills a <select> with every layer type, grouped by category. */
-export function typeOptions(select, value = "Conv2d") {
+/** Fills a <select> with every layer type of the catalogue, grouped by category. */
+export function typeOptions(select, catalogue, value = "Conv2d") {
   const groups = new Map();
-  for (const e of catalogue.values()) {
+  for (const e of Object.values(catalogue)) {
     if (!groups.has(e.category)) groups.set(e.category, el("optgroup", { label: e.category }));
     groups.get(e.category).append(el("option", { value: e.type, text: e.type }));
   }
@@ -21,123 +16,122 @@ export function typeOptions(select, value = "Conv2d") {
   select.value = value;
 }
 
-export function catalogueEntry(type) {
-  return catalogue.get(type);
-}
-
-/** A new layer of `type` holding torch's defaults only (required values left for the learner). */
-export function newLayer(type, layers = []) {
-  const layer = { type };
-  const info = catalogue.get(type);
-  if (type === "Conv2d" || type === "ConvTranspose2d") Object.assign(layer, { out_channels: 6, kernel_size: 3 });
-  else if (type === "Linear") layer.out_features = 10;
-  else if (info && info.params.some((p) => p.name === "kernel_size")) layer.kernel_size = 2;
-  else if (info && info.params.some((p) => p.name === "output_size")) layer.output_size = 1;
-  if (type === "MaxUnpool2d") {
-    const pool = layers.findIndex((l) => l.type === "MaxPool2d");
-    if (pool >= 0) layer.indices_from = pool + 1;
+/**
+ * A new card of `type` appended after `layers`: the registry's `new_card` arguments (required values
+ * a learner would pick first); a layer consuming pool indices takes them from the nearest earlier
+ * layer that produces some.
+ */
+export function newLayer(type, layers, catalogue) {
+  const info = catalogue[type];
+  const layer = { type, ...(info ? info.new_card : {}) };
+  if (info && info.pool_indices === "consumes") {
+    const producer = layers.findLastIndex((l) => catalogue[l.type] && catalogue[l.type].pool_indices === "produces");
+    if (producer >= 0) layer.indices_from = producer + 1;
   }
   return layer;
 }
 
-export class PipelineEditor {
-  /** `list`: the <ol> of cards; `layers()`: the array edited in place (state.layers or state.compare). */
-  constructor(list, layers, name = "") {
-    this.list = list;
-    this.layers = layers;
-    this.name = name ? `${name} ` : "";
-  }
+// Pure edits of a list of layers: each gives a new array.
+const moved = (layers, i, j) => {
+  const out = layers.filter((_, k) => k !== i);
+  out.splice(j, 0, layers[i]);
+  return out;
+};
+const removed = (layers, i) => layers.filter((_, k) => k !== i);
+const duplicated = (layers, i) => [...layers.slice(0, i + 1), structuredClone(layers[i]), ...layers.slice(i + 1)];
+const replaced = (layers, i, layer) => layers.map((l, k) => (k === i ? layer : l));
 
-  changed() {
-    this.clearErrors();
-    saveToUrl();
-  }
+/**
+ * Mounts the editor of `state[which]` ("layers" or "compare") into the <ol> `list`; `name` prefixes
+ * labels ("Pipeline B"). Returns { add(type) }.
+ */
+export function mountPipelineEditor(store, actions, which, list, name = "") {
+  const prefix = name ? `${name} ` : "";
+  let cards = []; // [{ layer, n, item }] as on screen: a card is rebuilt only when its layer or place changed
+  const layers = () => store.state[which] || [];
+  const setLayers = (next) => actions.setPipeline(which, next);
 
-  move(i, delta, focusAfter = true) {
-    const layers = this.layers();
+  function move(i, delta) {
     const j = i + delta;
-    if (j < 0 || j >= layers.length) return;
-    const [layer] = layers.splice(i, 1);
-    layers.splice(j, 0, layer);
-    this.render();
-    this.changed();
-    if (focusAfter) this.list.children[j].focus();
+    if (j < 0 || j >= layers().length) return;
+    setLayers(moved(layers(), i, j));
+    list.children[j].focus();
   }
 
-  edit(fn) {
-    fn(this.layers());
-    this.render();
-    this.changed();
-  }
-
-  add(type) {
-    this.edit((layers) => layers.push(newLayer(type, layers)));
-    const cards = this.list.querySelectorAll("[data-testid=layer-card]");
-    cards[cards.length - 1].focus();
-  }
-
-  card(layer, i) {
-    const info = catalogue.get(layer.type);
-    const n = this.layers().length;
-    const what = `${this.name}layer ${i + 1}`;
-    const select = el("select", { "data-testid": "layer-type", "aria-label": `${what} type` });
-    for (const type of catalogue.keys()) select.append(el("option", { value: type, text: type }));
+  function card(layer, i, n) {
+    const { catalogue } = store.state;
+    const info = catalogue[layer.type];
+    const what = `${prefix}layer ${i + 1}`;
+    const entry = { layer, n, item: null };
+    // A field's edit becomes the layer this card shows, then the state: the card is not rebuilt for it.
+    const set = (param, value) => {
+      const next = { ...entry.layer };
+      const v = typeof value === "function" ? value(next[param]) : value;
+      if (v === undefined) delete next[param];
+      else next[param] = v;
+      entry.layer = next;
+      setLayers(replaced(layers(), i, next));
+    };
+    const select = el("select", { testid: "layer-type", "aria-label": `${what} type` },
+      Object.keys(catalogue).map((type) => el("option", { value: type, text: type })));
     select.value = layer.type;
-    select.addEventListener("change", () => this.edit((layers) => (layers[i] = newLayer(select.value, layers))));
+    select.addEventListener("change", () => setLayers(replaced(layers(), i, newLayer(select.value, layers().slice(0, i), catalogue))));
     const btn = (text, label, onclick, disabled) =>
       el("button", { type: "button", class: "icon", "aria-label": label, title: label, onclick, disabled }, text);
     const tools = el("span", { class: "tools" },
-      btn("↑", `Move ${what} up`, () => this.move(i, -1), i === 0),
-      btn("↓", `Move ${what} down`, () => this.move(i, 1), i === n - 1),
-      btn("Dup", `Duplicate ${what}`, () => this.edit((layers) => layers.splice(i + 1, 0, structuredClone(layer)))),
-      btn("✕", `Remove ${what}`, () => this.edit((layers) => layers.splice(i, 1))));
-    const fields = info ? layerFields(layer, info, () => this.changed()) : [el("span", { text: `Unknown layer type ${layer.type}` })];
-    const item = el("li", { class: "layer-card", "data-testid": "layer-card", tabindex: 0,
+      btn("↑", `Move ${what} up`, () => move(i, -1), i === 0),
+      btn("↓", `Move ${what} down`, () => move(i, 1), i === n - 1),
+      btn("Dup", `Duplicate ${what}`, () => setLayers(duplicated(layers(), i))),
+      btn("✕", `Remove ${what}`, () => setLayers(removed(layers(), i))));
+    const fields = info ? layerFields(layer, info, set) : [el("span", { text: `Unknown layer type ${layer.type}` })];
+    entry.item = el("li", { class: "layer-card", testid: "layer-card", tabindex: 0,
       "aria-label": `${what[0].toUpperCase()}${what.slice(1)}: ${layer.type}. Alt+Up or Alt+Down moves it.` },
       el("div", { class: "card-head" }, el("span", { class: "pos", text: String(i + 1) }), select, tools),
       el("p", { class: "doc", text: info ? info.doc : "" }),
       el("div", { class: "fields" }, fields),
-      el("div", { class: "error", "data-testid": "error", role: "alert", hidden: true }));
-    item.addEventListener("keydown", (ev) => {
-      if (ev.target !== item) return;
-      if (ev.altKey && ev.key === "ArrowUp") { ev.preventDefault(); this.move(i, -1); }
-      else if (ev.altKey && ev.key === "ArrowDown") { ev.preventDefault(); this.move(i, 1); }
-      else if (ev.key === "Delete") this.edit((layers) => layers.splice(i, 1));
+      el("div", { class: "error", testid: "error", role: "alert", hidden: true }));
+    entry.item.addEventListener("keydown", (ev) => {
+      if (ev.target !== entry.item) return;
+      if (ev.altKey && ev.key === "ArrowUp") { ev.preventDefault(); move(i, -1); }
+      else if (ev.altKey && ev.key === "ArrowDown") { ev.preventDefault(); move(i, 1); }
+      else if (ev.key === "Delete") setLayers(removed(layers(), i));
     });
-    return item;
+    return entry;
   }
 
-  render() {
-    const layers = this.layers() || [];
-    this.list.replaceChildren(...layers.map((layer, i) => this.card(layer, i)));
-    if (!layers.length) this.list.append(el("li", { class: "hint", text: "No layers yet: add one below." }));
+  function showErrors(errors) {
+    const mine = errors.filter((e) => e.pipeline === which && Number.isInteger(e.position) && cards[e.position]);
+    cards.forEach(({ item }, i) => {
+      const text = mine.filter((e) => e.position === i).map((e) => e.message).join(" ");
+      const box = item.querySelector("[data-testid=error]");
+      box.textContent = text;
+      box.hidden = !text;
+      item.classList.toggle("refused", Boolean(text));
+    });
+    if (mine.length) cards[mine[0].position].item.scrollIntoView({ block: "nearest" });
   }
 
-  clearErrors() {
-    for (const box of this.list.querySelectorAll("[data-testid=error]")) {
-      box.hidden = true;
-      box.textContent = "";
+  function render(state, changed = [which]) {
+    const current = state[which] || [];
+    if (changed.includes(which) || changed.includes("catalogue")) {
+      const n = current.length;
+      cards = current.map((layer, i) => (cards[i] && cards[i].layer === layer && cards[i].n === n ? cards[i] : card(layer, i, n)));
+      const items = cards.map((c) => c.item);
+      if (items.some((item, i) => list.children[i] !== item) || list.children.length !== items.length) {
+        list.replaceChildren(...items);
+        if (!n) list.append(el("li", { class: "hint", text: "No layers yet: add one below." }));
+      }
     }
-    this.list.querySelectorAll(".layer-card.refused").forEach((c) => c.classList.remove("refused"));
-    const g = document.getElementById("global-error");
-    g.hidden = true;
-    g.textContent = "";
+    showErrors(state.errors);
   }
 
-  /** Shows a refusal on the card it names (loc[2] is the 0-based layer position) or globally. */
-  showError(message, position) {
-    const cards = this.list.querySelectorAll("[data-testid=layer-card]");
-    if (Number.isInteger(position) && cards[position]) {
-      const box = cards[position].querySelector("[data-testid=error]");
-      box.textContent = box.textContent ? `${box.textContent} ${message}` : message;
-      box.hidden = false;
-      cards[position].classList.add("refused");
-      cards[position].scrollIntoView({ block: "nearest" });
-      return;
-    }
-    const g = document.getElementById("global-error");
-    const text = this.name ? `${this.name.trim()}: ${message}` : message;
-    g.textContent = g.textContent && !g.hidden ? `${g.textContent} ${text}` : text;
-    g.hidden = false;
-  }
+  store.subscribe(render, [which, "catalogue", "errors"]);
+  render(store.state, [which, "catalogue"]);
+  return {
+    add(type) {
+      setLayers([...layers(), newLayer(type, layers(), store.state.catalogue)]);
+      const all = allByTestId(list, "layer-card");
+      all[all.length - 1].focus();
+    },
+  };
 }

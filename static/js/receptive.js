@@ -1,20 +1,23 @@
-// Receptive fields on the page: click a pixel of any map (or an exact value) → the values of every
-// earlier stage that feed it are outlined, back to the input. The geometry is field-geometry.js; the
-// server's map layout (GET /api/runs/{id}/maps/{k}/layout) says where each value sits in a picture.
+// Receptive fields on the page: click a pixel of any map (or an exact value) → state.selection; the
+// values of every earlier stage that feed it are outlined from the selection, back to the input.
+// The geometry is field-geometry.js; the server's map layout (GET /api/runs/{id}/maps/{k}/layout)
+// says where each value sits in a picture.
 
+import { el } from "./dom.js";
 import { fieldsBack, describe } from "./field-geometry.js";
 
-const layouts = new Map();
-
-async function layoutOf(img) {
-  const url = img.currentSrc || img.src;
-  const u = new URL(url, location.href);
-  const key = u.pathname.replace(/\.png$/, "/layout") + u.search;
-  if (!layouts.has(key)) {
-    layouts.set(key, fetch(key).then((r) => (r.ok ? r.json() : null)).catch(() => null));
-    if (layouts.size > 500) layouts.delete(layouts.keys().next().value);
-  }
-  return layouts.get(key);
+/** A bounded cache of map layouts, by the map's URL (its run id and view settings included). */
+function layoutCache(limit = 500) {
+  const layouts = new Map();
+  return (img) => {
+    const u = new URL(img.currentSrc || img.src, location.href);
+    const key = u.pathname.replace(/\.png$/, "/layout") + u.search;
+    if (!layouts.has(key)) {
+      layouts.set(key, fetch(key).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+      if (layouts.size > limit) layouts.delete(layouts.keys().next().value);
+    }
+    return layouts.get(key);
+  };
 }
 
 /** Pixel (px, py) of a picture → { tile, r, c } or null (padding). */
@@ -72,17 +75,12 @@ function outline(box, layout, rect, cls) {
   const top = oy + (y0 * th) / layout.cell_rows;
   const w = ((x1 - x0 + 1) * tw) / layout.cell_cols;
   const h = ((y1 - y0 + 1) * th) / layout.cell_rows;
-  const div = document.createElement("div");
-  div.className = cls;
-  div.dataset.tile = tile;
-  div.dataset.rows = `${y0}-${y1}`;
-  div.dataset.cols = `${x0}-${x1}`;
-  Object.assign(div.style, { left: `${(100 * left) / width}%`, top: `${(100 * top) / height}%`, width: `${(100 * w) / width}%`, height: `${(100 * h) / height}%` });
-  box.append(div);
+  box.append(el("div", { class: cls, "data-tile": tile, "data-rows": `${y0}-${y1}`, "data-cols": `${x0}-${x1}`,
+    style: { left: `${(100 * left) / width}%`, top: `${(100 * top) / height}%`, width: `${(100 * w) / width}%`, height: `${(100 * h) / height}%` } }));
 }
 
 /** Removes every outline and lit value under `box`. */
-export function clearReceptiveField(box) {
+function clearReceptiveField(box) {
   box.querySelectorAll(".rf-box, .rf-hit").forEach((n) => n.remove());
   box.querySelectorAll(".rf, .rf-src").forEach((n) => n.classList.remove("rf", "rf-src"));
 }
@@ -110,54 +108,80 @@ function markTables(stageEl, field, cls) {
   }
 }
 
+/** The field of the value clicked (a map's pixel or an exact value) at its own stage, or undefined. */
+async function clickedField(ev, shapes, layoutOf) {
+  const img = ev.target.closest("img.map[data-stage]");
+  if (img) {
+    const k = Number(img.dataset.stage);
+    const layout = await layoutOf(img);
+    const r = img.getBoundingClientRect(); // fractional, unlike offsetX: small maps shrunk into a grid need it
+    if (!layout || !r.width) return undefined;
+    const px = ((ev.clientX - r.left) * layout.width) / r.width;
+    const py = ((ev.clientY - r.top) * layout.height) / r.height;
+    const where = hit(layout, px, py);
+    return { stage: k, field: where && fieldAt(layout, where, shapes[k]) };
+  }
+  const td = ev.target.closest("details.values table.matrix td");
+  if (!td) return undefined;
+  const k = Number(td.closest("[data-index]").dataset.index);
+  const slice = td.closest("table").dataset.slice;
+  const idx = slice ? slice.split(",").map(Number) : [];
+  const [r, c] = [td.parentElement.rowIndex, td.cellIndex];
+  const shape = shapes[k];
+  if (shape.length === 4 && idx.length === 2) return { stage: k, field: { n: idx[0], c: [idx[1], idx[1]], y: [r, r], x: [c, c] } };
+  if (shape.length === 2 && !idx.length) return { stage: k, field: { n: r, f: [c, c] } };
+  return undefined;
+}
+
+/** The run of pipeline "a" or "b" as { layers, shapes } (shapes[j] = stage j's shape). */
+function runOf(state, pipeline) {
+  const part = state.run && state.run[pipeline];
+  if (!part) return null;
+  return { layers: part.layers, shapes: [part.answer.input.shape, ...part.answer.layers.map((l) => l.output_shape)] };
+}
+
 /**
- * Wires clicks on the maps and value tables of the stages in `box`.
- * `context()` gives { layers, shapes } of the run shown (shapes[j] = stage j's shape); `info` shows the field in words.
+ * Clicks on the maps and value tables under `stages` select a value (actions.select); the outlines
+ * and the words in `info` are drawn from state.selection. Esc clears the selection.
  */
-export function enableReceptiveField(box, context, info) {
-  async function show(k, field) {
-    clearReceptiveField(box);
-    const ctx = context();
-    if (!ctx || !field) return;
-    const fields = fieldsBack(ctx.layers, ctx.shapes, k, field);
-    if (info) info.textContent = `Stage ${k}: ${describe(field)} reads ${describe(fields[0])} of the input.`;
-    const stageEl = (j) => box.querySelector(`[data-index='${j}']`);
+export function mountReceptiveField(store, actions, stages, info) {
+  const layoutOf = layoutCache();
+
+  async function render(state) {
+    stages.querySelectorAll(".stage-row").forEach(clearReceptiveField);
+    info.textContent = "";
+    const sel = state.selection;
+    const ctx = sel && runOf(state, sel.pipeline);
+    const row = stages.querySelector(`.stage-row[data-pipeline='${sel && sel.pipeline}']`);
+    if (!ctx || !row || !sel.field) return;
+    const k = sel.stage;
+    const fields = fieldsBack(ctx.layers, ctx.shapes, k, sel.field);
+    info.textContent = `Stage ${k}: ${describe(sel.field)} reads ${describe(fields[0])} of the input.`;
+    const stageEl = (j) => row.querySelector(`[data-index='${j}']`);
     fields.forEach((f, j) => markTables(stageEl(j), f, j === k ? "rf-src" : "rf"));
-    const imgs = [...box.querySelectorAll("img.map[data-stage]")].filter((img) => Number(img.dataset.stage) <= k);
+    const imgs = [...row.querySelectorAll("img.map[data-stage]")].filter((img) => Number(img.dataset.stage) <= k);
     let otherSample = null; // channel maps drawn for another item of the batch than the one clicked
     await Promise.all(imgs.map(async (img) => {
       const j = Number(img.dataset.stage);
       const layout = await layoutOf(img);
-      if (!layout || !img.parentElement) return;
+      if (!layout || !img.parentElement || store.state.selection !== sel) return;
       if (layout.kind === "channels" && fields[j] && fields[j].c && layout.sample !== fields[j].n) otherSample = layout.sample;
       for (const rect of rectsOf(layout, fields[j], ctx.shapes[j])) outline(img.parentElement, layout, rect, j === k ? "rf-hit" : "rf-box");
     }));
-    if (info && otherSample !== null) info.textContent += ` Channel maps show sample ${otherSample}: set sample to ${field.n} to see the field on them.`;
+    if (otherSample !== null && store.state.selection === sel) {
+      info.textContent += ` Channel maps show sample ${otherSample}: set sample to ${sel.field.n} to see the field on them.`;
+    }
   }
 
-  box.addEventListener("click", async (ev) => {
-    const ctx = context();
+  store.subscribe(render, ["selection", "run"]);
+  stages.addEventListener("click", async (ev) => {
+    const row = ev.target.closest(".stage-row[data-pipeline]");
+    const ctx = row && runOf(store.state, row.dataset.pipeline);
     if (!ctx) return;
-    const img = ev.target.closest("img.map[data-stage]");
-    if (img) {
-      const k = Number(img.dataset.stage);
-      const layout = await layoutOf(img);
-      const r = img.getBoundingClientRect(); // fractional, unlike offsetX: small maps shrunk into a grid need it
-      if (!layout || !r.width) return;
-      const px = ((ev.clientX - r.left) * layout.width) / r.width;
-      const py = ((ev.clientY - r.top) * layout.height) / r.height;
-      const where = hit(layout, px, py);
-      show(k, where && fieldAt(layout, where, ctx.shapes[k]));
-      return;
-    }
-    const td = ev.target.closest("details.values table.matrix td");
-    if (!td) return;
-    const k = Number(td.closest("[data-index]").dataset.index);
-    const slice = td.closest("table").dataset.slice;
-    const idx = slice ? slice.split(",").map(Number) : [];
-    const [r, c] = [td.parentElement.rowIndex, td.cellIndex];
-    const shape = ctx.shapes[k];
-    if (shape.length === 4 && idx.length === 2) show(k, { n: idx[0], c: [idx[1], idx[1]], y: [r, r], x: [c, c] });
-    else if (shape.length === 2 && !idx.length) show(k, { n: r, f: [c, c] });
+    const picked = await clickedField(ev, ctx.shapes, layoutOf);
+    if (picked) actions.select({ pipeline: row.dataset.pipeline, ...picked });
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") actions.select(null);
   });
 }

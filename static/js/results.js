@@ -1,25 +1,21 @@
-// Stages (before → after images, shape badge, stats, exact values), torchinfo-like trace, code.
+// The run shown (state.run): stages (before → after images, shape badge, stats, exact values), a
+// torchinfo-like trace and the code. Renders when the run or the view settings change.
 
-import { state } from "./state.js";
-import { el } from "./layer-form.js";
-import { enableReceptiveField, clearReceptiveField } from "./receptive.js";
-
-const $ = (id) => document.getElementById(id);
-let last = null;
+import { el, byId, show } from "./dom.js";
 
 const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
 const big = (n) => n.toLocaleString("en-US");
 
-export function mapUrl(url) {
+function mapUrl(url, view) {
   if (!url) return null;
-  const { colormap, normalize, sample } = state.view;
+  const { colormap, normalize, sample } = view;
   const q = new URLSearchParams({ colormap, normalize });
   if (sample !== null && sample !== undefined && sample !== "") q.set("sample", String(sample));
   return `${url}?${q}`;
 }
 
 /** Nested list → a few 2-D tables (the last two dims), labelled by their leading index. */
-export function matrixView(values, label) {
+function matrixView(values, label) {
   const out = el("div", { class: "matrices", "aria-label": label });
   const walk = (v, prefix) => {
     if (out.childElementCount >= 12) return;
@@ -42,27 +38,27 @@ function statsLine(s) {
   return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%`;
 }
 
-function image(url, alt, stageIndex, testid) {
+function image(url, view, alt, stageIndex, testid) {
   if (!url) return el("div", { class: "noimg", text: "no image" });
-  const img = el("img", { src: mapUrl(url), "data-src": url, "data-stage": stageIndex, alt, "data-testid": testid, class: "map", loading: "eager" });
+  const img = el("img", { src: mapUrl(url, view), "data-src": url, "data-stage": stageIndex, alt, testid, class: "map", loading: "eager" });
   const box = el("span", { class: "mapbox" }, img);
   img.addEventListener("error", () => box.replaceWith(el("div", { class: "noimg", text: "image not available" })));
   return box;
 }
 
-function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b }) {
+function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b, view }) {
   const dataShape = shape.join("x");
   const [stageId, imageId] = b ? ["stage-b", "stage-image-b"] : ["stage", "stage-image"];
-  const node = el("article", { class: "stage", "data-testid": stageId, "data-shape": dataShape, "data-index": index },
+  const node = el("article", { class: "stage", testid: stageId, "data-shape": dataShape, "data-index": index },
     el("header", {},
       el("span", { class: "pos", text: String(index) }),
       el("strong", { text: title }),
       el("span", { class: "badge", title: "output shape", text: shape.join("×") })),
     inShape ? el("p", { class: "flow", text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
-      prevUrl !== undefined ? image(prevUrl, `stage ${index} input`, index - 1, imageId) : null,
+      prevUrl !== undefined ? image(prevUrl, view, `stage ${index} input`, index - 1, imageId) : null,
       prevUrl !== undefined ? el("span", { class: "arrow", "aria-hidden": "true", text: "→" }) : null,
-      image(url, `stage ${index} output`, index, imageId)),
+      image(url, view, `stage ${index} output`, index, imageId)),
     facts ? el("p", { class: "facts", text: facts }) : null,
     el("p", { class: "stats", text: statsLine(stats) }),
     notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
@@ -106,61 +102,50 @@ function difference(a, b) {
 }
 
 /** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. */
-function stageRow(res, b = false) {
+function stageRow(res, view, b = false) {
   const items = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
-    stats: res.input.stats, values: res.input.values, b })];
+    stats: res.input.stats, values: res.input.values, b, view })];
   let prev = res.input.image_url;
   for (const l of res.layers) {
     items.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
-      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b,
+      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b, view,
       facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
     prev = l.image_url;
   }
   return items;
 }
 
-function row(res, layers, name, items) {
-  const box = el("div", { class: "stage-row", "data-pipeline": name }, items);
-  const shapes = [res.input.shape, ...res.layers.map((l) => l.output_shape)];
-  enableReceptiveField(box, () => ({ layers, shapes }), $("rf-info"));
-  return box;
-}
-
 /**
- * Shows a run of `layers`; with `resB` (pipeline `layersB` on the same input), both rows aligned
- * stage by stage. The layers are those that were sent: the cards may have changed since.
+ * Shows a run: pipeline A's answer, and with B's (same input) both rows aligned stage by stage.
+ * Each row is `data-pipeline` "a" or "b"; receptive.js outlines fields on them.
  */
-export function renderRun(res, layers, resB = null, layersB = null) {
-  last = res;
-  const itemsA = stageRow(res);
-  const rows = [row(res, layers, "a", itemsA)];
-  const box = $("stages");
-  box.classList.toggle("compare", Boolean(resB));
-  if (resB) {
-    const itemsB = stageRow(resB, true);
-    rows[0].prepend(el("div", { class: "row-label", style: "grid-row: 1", text: "A" }));
-    rows.push(row(resB, layersB, "b", [el("div", { class: "row-label", style: "grid-row: 2", text: "B" }), ...itemsB]));
+function renderRun({ a, b }, view) {
+  const itemsA = stageRow(a.answer, view);
+  const rows = [el("div", { class: "stage-row", "data-pipeline": "a" }, itemsA)];
+  const box = byId("stages");
+  box.classList.toggle("compare", Boolean(b));
+  if (b) {
+    const itemsB = stageRow(b.answer, view, true);
+    rows[0].prepend(el("div", { class: "row-label", style: { gridRow: "1" }, text: "A" }));
+    rows.push(el("div", { class: "stage-row", "data-pipeline": "b" }, el("div", { class: "row-label", style: { gridRow: "2" }, text: "B" }), itemsB));
     itemsA.forEach((n, k) => Object.assign(n.style, { gridRow: "1", gridColumn: String(k + 2) }));
     itemsB.forEach((n, k) => {
       Object.assign(n.style, { gridRow: "2", gridColumn: String(k + 2) });
       if (k === 0 || k >= itemsA.length) return; // stage 0 is the same input in both
-      const d = difference(stageOf(res, k), stageOf(resB, k));
-      n.querySelector(".stats").after(el("p", { class: `diff${d.differs ? " differs" : ""}`, "data-testid": "compare-diff", text: d.text }));
+      const d = difference(stageOf(a.answer, k), stageOf(b.answer, k));
+      n.querySelector(".stats").after(el("p", { class: `diff${d.differs ? " differs" : ""}`, testid: "compare-diff", text: d.text }));
       if (d.differs) [n, itemsA[k]].forEach((x) => x.querySelector(".badge").classList.add("differs"));
     });
   }
-  const warn = [...lostBatchNote(res), ...(resB ? lostBatchNote(resB).map((w) => `B: ${w}`) : [])];
-  const note = $("stage-warning");
-  note.textContent = warn.length ? warn[0] : "";
-  note.hidden = !warn.length;
-  $("rf-info").textContent = "";
+  const warn = [...lostBatchNote(a.answer), ...(b ? lostBatchNote(b.answer).map((w) => `B: ${w}`) : [])];
+  show(byId("stage-warning"), warn.length > 0, warn.length ? warn[0] : "");
   box.replaceChildren(...rows);
-  $("trace").replaceChildren(...(resB ? [el("h4", { text: "A" }), traceTable(res), el("h4", { text: "B" }), traceTable(resB, "trace-table-b")] : [traceTable(res)]));
-  const code = $("code");
-  code.textContent = res.code;
+  byId("trace").replaceChildren(...(b ? [el("h4", { text: "A" }), traceTable(a.answer), el("h4", { text: "B" }), traceTable(b.answer, "trace-table-b")] : [traceTable(a.answer)]));
+  const code = byId("code");
+  code.textContent = a.answer.code;
   code.hidden = false;
-  $("copy-code").disabled = false;
-  $("sample").max = Math.max(0, res.input.shape[0] - 1);
+  byId("copy-code").disabled = false;
+  byId("sample").max = Math.max(0, a.answer.input.shape[0] - 1);
 }
 
 function traceTable(res, testid = "trace-table") {
@@ -174,38 +159,32 @@ function traceTable(res, testid = "trace-table") {
   const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
     el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td", { class: "n", text: big(tp) }),
     el("td", { class: "n", text: big(tm) }), el("td"));
-  return el("table", { class: "trace", "data-testid": testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
+  return el("table", { class: "trace", testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
 }
 
-document.addEventListener("keydown", (ev) => {
-  if (ev.key !== "Escape") return;
-  clearReceptiveField($("stages"));
-  $("rf-info").textContent = "";
-});
-
-/** Re-fetches every map with the current colormap / normalisation / sample. */
-export function refreshMaps() {
-  for (const img of document.querySelectorAll("img.map")) img.src = mapUrl(img.dataset.src);
-}
-
-export function lastRun() {
-  return last;
-}
-
-export async function copyCode() {
-  if (!last) return;
-  const code = $("code");
-  code.hidden = false;
-  const btn = $("copy-code");
+async function copyCode(code) {
+  const pre = byId("code");
+  const btn = byId("copy-code");
   try {
-    await navigator.clipboard.writeText(last.code);
+    await navigator.clipboard.writeText(code);
     btn.textContent = "Copied ✓";
   } catch (err) {
     const range = document.createRange();
-    range.selectNodeContents(code);
+    range.selectNodeContents(pre);
     getSelection().removeAllRanges();
     getSelection().addRange(range);
     btn.textContent = "Selected: press Ctrl+C";
   }
   setTimeout(() => (btn.textContent = "Copy as PyTorch"), 2000);
+}
+
+/** Renders state.run into #stages, #trace and #code, and re-fetches the maps when state.view changes. */
+export function mountResults(store) {
+  store.subscribe((state, changed) => {
+    if (changed.includes("run") && state.run) renderRun(state.run, state.view);
+    else if (changed.includes("view")) {
+      for (const img of byId("stages").querySelectorAll("img.map")) img.src = mapUrl(img.dataset.src, state.view);
+    }
+  }, ["run", "view"]);
+  byId("copy-code").addEventListener("click", () => store.state.run && copyCode(store.state.run.a.answer.code));
 }

@@ -1,0 +1,86 @@
+// The lab's one state object, the only functions that change it (actions), and its round trip
+// through the URL hash: everything under PERSISTED lives in `#s=...`, so a link reproduces the view.
+
+import { createStore } from "./store.js";
+import { ACTIVATIONS, activationActions } from "./activations.js";
+
+const PERSISTED = ["input", "layers", "compare", "seed", "mode", "view", "example"];
+
+const INITIAL = {
+  input: { source: "tensor", data: [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]], shape: [1, 1, 4, 4] },
+  layers: [{ type: "MaxPool2d", kernel_size: 2, stride: 2 }],
+  compare: null, // pipeline B's layers when comparing two pipelines on the same input, else null
+  seed: 0,
+  mode: "eval",
+  // auto: pictures drawn as pictures (a batch as a grid, as TensorBoard's add_images), other maps coloured;
+  // sample null: the whole batch of pictures, item 0's channels
+  view: { colormap: "auto", normalize: "per_channel", sample: null },
+  example: null,
+  // --- this tab only (not in the URL) ---
+  catalogue: {}, // layer type → its entry of GET /api/layers, in the registry's order
+  errors: [], // refusals: { pipeline: "layers" | "compare" | null, position: 0-based card or null, message }
+  running: false,
+  run: null, // the run shown: { a, b } answers of POST /api/pipeline/run, { layers, compare } as sent
+  selection: null, // the value whose receptive field is outlined: { pipeline: "layers" | "compare", stage, field }
+  checks: null, // an example's checks against torch: { target: "example" | "loss", title, rows }
+  activations: ACTIVATIONS,
+};
+
+export const createLabStore = () => createStore(INITIAL);
+
+/** The functions that change the lab's state; views call these and render on the notification. */
+export function labActions(store) {
+  const update = (changes) => store.update(changes);
+  return {
+    setCatalogue: (catalogue) => update({ catalogue }),
+    /** Persisted fields at once (an example, a pasted link): no B and no example unless given; old refusals go. */
+    load: (saved) => update({ compare: null, example: null, errors: [], checks: null, ...saved }),
+    setInput: (input) => update({ input }),
+    /** `which`: "layers" (pipeline A) or "compare" (B). Editing a pipeline clears its stale refusals. */
+    setPipeline: (which, layers) => update({ [which]: layers, errors: [] }),
+    startCompare: () => update((s) => ({ compare: structuredClone(s.layers) })), // B starts as a copy of A
+    stopCompare: () => update({ compare: null, errors: [] }),
+    setSeed: (seed) => update({ seed }),
+    setMode: (mode) => update({ mode }),
+    setView: (changes) => update((s) => ({ view: { ...s.view, ...changes } })),
+    refuse: (errors) => update({ errors }),
+    setRunning: (running) => update({ running }),
+    showRun: (run) => update({ run, selection: null }),
+    select: (selection) => update({ selection }),
+    showChecks: (checks) => update({ checks }),
+    ...activationActions(store),
+  };
+}
+
+function toBase64Url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  bytes.forEach((b) => (bin += String.fromCharCode(b)));
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/** The persisted part of a `#s=...` hash, or null when the hash holds none. */
+export function stateFromHash(hash) {
+  const m = hash.match(/^#s=([A-Za-z0-9_-]+)$/);
+  if (!m) return null;
+  try {
+    const saved = JSON.parse(fromBase64Url(m[1]));
+    return Object.fromEntries(PERSISTED.filter((k) => k in saved).map((k) => [k, saved[k]]));
+  } catch (err) {
+    return null;
+  }
+}
+
+/** Keeps the URL hash in step with the persisted state (replaceState: no history entry per edit). */
+export function persistInUrl(store) {
+  const write = (s) => {
+    const saved = Object.fromEntries(PERSISTED.map((k) => [k, s[k]]));
+    history.replaceState(null, "", `#s=${toBase64Url(JSON.stringify(saved))}`);
+  };
+  return store.subscribe(write, PERSISTED);
+}
