@@ -58,6 +58,7 @@ def test_tensor_conv_by_hand_shows_numbers(page) -> None:
     card = set_first_layer(page, "Conv2d")
     fill_param(card, "out_channels", "1")
     fill_param(card, "kernel_size", "3")
+    fill_param(card, "padding", "0")
     card.locator("[data-param='bias']").uncheck()
     fill_param(card, "weight-values", "[[[[1,2,1],[0,1,0],[2,1,0]]]]")
     page.get_by_test_id("run").click()
@@ -85,15 +86,15 @@ def test_cifar_four_layer_pipeline(page, api_paths) -> None:
     assert 0 < picker.locator(".thumb").count() <= 40  # one page of the by-class endpoint
     picker.locator(".thumb").first.click()
     page.locator("#input-summary").filter(has_text="cat").wait_for()
-    card = set_first_layer(page, "Conv2d")
-    fill_param(card, "padding", "1")
+    set_first_layer(page, "Conv2d")
     for type_ in ["ReLU", "MaxPool2d", "Flatten"]:
         page.locator("#add-type").select_option(type_)
         page.get_by_test_id("add-layer").click()
     assert page.get_by_test_id("layer-card").count() == 4
     page.get_by_test_id("run").click()
-    page.locator("[data-testid=stage][data-shape='1x1536']").wait_for()
-    assert stage_shapes(page) == ["1x3x32x32", "1x6x32x32", "1x6x32x32", "1x6x16x16", "1x1536"]
+    page.locator("[data-testid=stage][data-shape='1x2048']").wait_for()
+    # A new Conv2d card starts as the registry's new_card says: 8 channels, 3×3, padding 1.
+    assert stage_shapes(page) == ["1x3x32x32", "1x8x32x32", "1x8x32x32", "1x8x16x16", "1x2048"]
 
 
 def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
@@ -109,10 +110,11 @@ def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
     page.get_by_role("tab", name="Upload").click()
     page.get_by_test_id("upload-input").set_input_files(str(png))
     page.locator("#upload-info").filter(has_text="40×30").wait_for()
-    set_first_layer(page, "Conv2d")
+    card = set_first_layer(page, "Conv2d")
+    fill_param(card, "padding", "0")
     page.get_by_test_id("run").click()
-    page.locator("[data-testid=stage][data-shape='1x6x28x38']").wait_for()
-    assert stage_shapes(page) == ["1x3x30x40", "1x6x28x38"]
+    page.locator("[data-testid=stage][data-shape='1x8x28x38']").wait_for()
+    assert stage_shapes(page) == ["1x3x30x40", "1x8x28x38"]
     if "/api/runs/{run_id}/maps/{k}.png" not in api_paths:
         pytest.skip("map images endpoint is not there yet")
     images = page.get_by_test_id("stage-image")
@@ -332,6 +334,44 @@ def test_activation_chart_draws(page) -> None:
     slider = page.locator("#s-LeakyReLU-negative_slope")
     slider.fill("0.3")
     assert "LeakyReLU" in page.locator("#act-notes").text_content()
+
+
+def test_lab_works_without_the_chart_library(page) -> None:
+    """uPlot is fetched only when the chart scrolls into view; when it cannot load, the explorer says so and the lab runs."""
+    page.allowed_errors.append("net::ERR_FAILED")  # the aborted uPlot requests
+    requested = []
+    page.on("request", lambda r: requested.append(r.url) if "/vendor/uplot/" in r.url else None)
+    page.route("**/vendor/uplot/**", lambda route: route.abort())
+    open_lab(page)
+    assert requested == []  # the chart is below the fold: nothing fetched for it yet
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-shape='1x1x2x2']").wait_for()
+    page.get_by_test_id("activation-chart").scroll_into_view_if_needed()
+    error = page.get_by_test_id("chart-error")
+    error.wait_for()
+    assert "chart library did not load" in error.text_content()
+    assert any(url.endswith("uPlot.esm.js") for url in requested)
+    page.get_by_test_id("examples").locator("[data-example='1a']").click()  # still runs pipelines
+    page.locator("[data-testid=example-result][data-status=match]").wait_for()
+
+
+def test_state_changes_only_through_the_store(page) -> None:
+    """The store hands views a frozen state: writing into it throws; an update notifies with the keys changed."""
+    open_lab(page)
+    got = page.evaluate("""async () => {
+        "use strict";  // as in the page's modules
+        const { createStore } = await import("/static/js/store.js");
+        const store = createStore({ layers: [{ type: "ReLU" }], seed: 0 });
+        const seen = [];
+        store.subscribe((state, changed) => seen.push(changed.join()), ["seed"]);
+        let refused = "";
+        try { store.state.layers[0].type = "Tanh"; } catch (err) { refused = err.constructor.name; }
+        store.update({ layers: [{ type: "Tanh" }] });  // not a key the subscriber asked for
+        store.update({ seed: 3 });
+        store.update({ seed: 3 });  // the same value: no notification
+        return { refused, seen, seed: store.state.seed, type: store.state.layers[0].type };
+    }""")
+    assert got == {"refused": "TypeError", "seen": ["seed"], "seed": 3, "type": "Tanh"}
 
 
 def test_api_docs_page_works_offline(page) -> None:
