@@ -20,6 +20,10 @@ from .summary import tensor_values
 _REDUCTION = Param("reduction", Kind.CHOICE, "mean", "How to combine the per-element losses.", choices=("mean", "sum", "none"))
 _CLASS_WEIGHT = Param("weight", Kind.TENSOR, None, "A weight per class (a list), or null.", nullable=True)
 _IGNORE = Param("ignore_index", Kind.INT, -100, "Target value that is ignored.")
+# Deprecated in torch (it warns) but still in its signatures, so accepted; reduction says the same.
+_SIZE_AVERAGE = Param("size_average", Kind.BOOL, None, "Deprecated (torch warns): use reduction.", nullable=True)
+_REDUCE = Param("reduce", Kind.BOOL, None, "Deprecated (torch warns): use reduction.", nullable=True)
+_LEGACY = (_SIZE_AVERAGE, _REDUCE, _REDUCTION)
 
 
 @dataclass(frozen=True)
@@ -36,36 +40,43 @@ class LossSpec:
 
 
 LOSS_SPECS: tuple[LossSpec, ...] = (
-    LossSpec(nn.L1Loss, "Mean absolute error |input − target|.", (_REDUCTION,)),
-    LossSpec(nn.MSELoss, "Mean squared error (input − target)².", (_REDUCTION,)),
+    LossSpec(nn.L1Loss, "Mean absolute error |input − target|.", _LEGACY),
+    LossSpec(nn.MSELoss, "Mean squared error (input − target)².", _LEGACY),
     LossSpec(
         nn.CrossEntropyLoss,
         "Softmax of the logits, then negative log-likelihood of the target class (or class probabilities).",
-        (_CLASS_WEIGHT, _IGNORE, _REDUCTION, Param("label_smoothing", Kind.FLOAT, 0.0, "Mix of the target with uniform.", ge=0, le=1)),
+        (
+            _CLASS_WEIGHT,
+            _SIZE_AVERAGE,
+            _IGNORE,
+            _REDUCE,
+            _REDUCTION,
+            Param("label_smoothing", Kind.FLOAT, 0.0, "Mix of the target with uniform.", ge=0, le=1),
+        ),
         class_targets=True,
         tensor_params=("weight",),
     ),
     LossSpec(
         nn.SmoothL1Loss,
         "Squared error below beta, absolute error above it.",
-        (_REDUCTION, Param("beta", Kind.FLOAT, 1.0, "Where the loss switches from squared to absolute.", ge=0)),
+        (*_LEGACY, Param("beta", Kind.FLOAT, 1.0, "Where the loss switches from squared to absolute.", ge=0)),
     ),
     LossSpec(
         nn.HuberLoss,
         "Squared error below delta, delta-scaled absolute error above it.",
         (_REDUCTION, Param("delta", Kind.FLOAT, 1.0, "Where the loss switches from squared to linear.", gt=0)),
     ),
-    LossSpec(nn.BCELoss, "Binary cross-entropy of probabilities in [0, 1].", (_CLASS_WEIGHT, _REDUCTION), tensor_params=("weight",)),
+    LossSpec(nn.BCELoss, "Binary cross-entropy of probabilities in [0, 1].", (_CLASS_WEIGHT, *_LEGACY), tensor_params=("weight",)),
     LossSpec(
         nn.BCEWithLogitsLoss,
         "Sigmoid then binary cross-entropy, computed stably from logits.",
-        (_CLASS_WEIGHT, _REDUCTION, Param("pos_weight", Kind.TENSOR, None, "Weight of positive examples (a list).", nullable=True)),
+        (_CLASS_WEIGHT, *_LEGACY, Param("pos_weight", Kind.TENSOR, None, "Weight of positive examples (a list).", nullable=True)),
         tensor_params=("weight", "pos_weight"),
     ),
     LossSpec(
         nn.NLLLoss,
         "Negative log-likelihood of the target class, from log-probabilities (after LogSoftmax).",
-        (_CLASS_WEIGHT, _IGNORE, _REDUCTION),
+        (_CLASS_WEIGHT, _SIZE_AVERAGE, _IGNORE, _REDUCE, _REDUCTION),
         class_targets=True,
         tensor_params=("weight",),
     ),

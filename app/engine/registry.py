@@ -444,6 +444,8 @@ SPECS: tuple[LayerSpec, ...] = (
         Param("min_val", Kind.FLOAT, -1.0, "Lower clamp."),
         Param("max_val", Kind.FLOAT, 1.0, "Upper clamp (must exceed min_val)."),
         _INPLACE,
+        Param("min_value", Kind.FLOAT, None, "Deprecated name of min_val (torch warns); replaces it when given.", nullable=True),
+        Param("max_value", Kind.FLOAT, None, "Deprecated name of max_val (torch warns); replaces it when given.", nullable=True),
     ),
     _activation(nn.Hardswish, "x·ReLU6(x + 3) / 6: a cheap swish.", _INPLACE),
     LayerSpec(
@@ -507,6 +509,8 @@ SPECS: tuple[LayerSpec, ...] = (
             Param("momentum", Kind.FLOAT, 0.1, "Running-statistics update rate (null: cumulative average).", nullable=True),
             Param("affine", Kind.BOOL, True, "Learnable scale (weight) and shift (bias)."),
             Param("track_running_stats", Kind.BOOL, True, "Keep running mean and variance."),
+            # Keyword-only in torch; as for Conv2d, a list instead of the flag gives the shift's values.
+            Param("bias", Kind.BOOL, True, "Learnable shift (with affine=True)."),
         ),
         infer=lambda s: {"num_features": s[1]},
         input_ranks=(4,),
