@@ -26,6 +26,8 @@ async function loadChartLibrary() {
   return (await import(`${UPLOT}/uPlot.esm.js`)).default;
 }
 
+/** Parameters the explorer lets one change (and sends): those with a slider, and choices. */
+const adjustable = (p) => Boolean(SLIDERS[p.name]) || p.type === "choice";
 const entriesOf = (catalogue) => Object.values(catalogue).filter((e) => e.category === "activation");
 
 /** A parameter's value: the one set on a slider, else torch's default. */
@@ -76,7 +78,7 @@ export function mountActivations(store, { setActivations }) {
       return el("label", { class: "check" }, cb, ` ${e.type}`);
     }));
     $("act-params").replaceChildren(...entries.filter((e) => selected.includes(e.type)).flatMap((e) =>
-      e.params.filter((p) => SLIDERS[p.name] || p.type === "choice").map((p) => paramControl(e, p))));
+      e.params.filter(adjustable).map((p) => paramControl(e, p))));
   }
 
   const size = () => ({ width: Math.max(320, $("act-chart").clientWidth || 640), height: 340 });
@@ -92,7 +94,7 @@ export function mountActivations(store, { setActivations }) {
       uPlot = await loadChartLibrary().catch((err) => { throw new Error(`the chart library did not load (${err.message})`); });
       curves = await Promise.all(entries.map((e) => {
         const q = { x_min: xMin, x_max: xMax, points: 401, mode: train ? "train" : "eval" };
-        for (const p of e.params) if (SLIDERS[p.name] || p.type === "choice") q[p.name] = valueOf(state.activations, e, p);
+        for (const p of e.params.filter(adjustable)) q[p.name] = valueOf(state.activations, e, p);
         return api.curve(e.type, q);
       }));
     } catch (err) {

@@ -1,5 +1,7 @@
 // Receptive-field geometry, no DOM: which values of a layer's input feed a range of its outputs, with
-// torch's own index arithmetic. Each step is checked against torch's autograd on random layers
+// torch's own index arithmetic. A layer's rule is its catalogue entry's `receptive_field` (one of
+// RULES below, declared in the engine's registry); a rule this page does not know is an error, never
+// an identity. Each step is checked against torch's autograd on random layers
 // (tests/browser/test_receptive_torch.py). Across several layers the field is the rectangle of the
 // previous rectangle, as receptive fields are usually drawn.
 //
@@ -14,13 +16,23 @@ const whole = (shape, n) => (shape.length === 4
   ? { n, c: [0, shape[1] - 1], y: [0, shape[2] - 1], x: [0, shape[3] - 1] }
   : shape.length === 2 ? { n, f: [0, shape[1] - 1] } : { n, whole: true });
 
-/** Window geometry of a sliding layer, torch's defaults filled (pool stride = kernel_size). */
-function geometry(layer) {
-  const k = pair(layer.kernel_size);
-  const isPool = /pool/i.test(layer.type); // MaxPool2d, AvgPool2d, MaxUnpool2d: stride defaults to kernel_size
-  const s = pair(layer.stride, isPool ? layer.kernel_size : 1);
-  const d = pair(layer.dilation, 1);
-  let p = layer.padding;
+/**
+ * A layer's arguments with torch's defaults filled in from its catalogue entry: an argument left out
+ * takes the parameter's default, and one whose default follows another (`defaults_from`, e.g. a
+ * pool's stride = kernel_size) takes that one's value when null.
+ */
+function argumentsOf(layer, info) {
+  const args = Object.fromEntries(info.params.map((p) => [p.name, p.name in layer ? layer[p.name] : p.default]));
+  for (const [name, from] of Object.entries(info.defaults_from || {})) if (args[name] === null || args[name] === undefined) args[name] = args[from];
+  return args;
+}
+
+/** Window geometry of a sliding layer (kernel, stride, dilation, padding per axis). */
+function geometry(a) {
+  const k = pair(a.kernel_size);
+  const s = pair(a.stride, 1);
+  const d = pair(a.dilation, 1);
+  let p = a.padding;
   if (p === "valid") p = 0;
   if (p === "same") p = [Math.floor((d[0] * (k[0] - 1)) / 2), Math.floor((d[1] * (k[1] - 1)) / 2)];
   return { k, s, d, p: pair(p, 0) };
@@ -51,23 +63,23 @@ const PADDED = {
   circular: (i, size) => ((i % size) + size) % size,
 };
 
-/** Output range of a sliding window (Conv2d, pooling) → the input range it reads (axis 0 = rows, 1 = columns). */
+/** Output range of a sliding window → the input range it reads (axis 0 = rows, 1 = columns). */
 const windowRange = (range, g, axis, size, paddingMode = "zeros") =>
   span(range, g.k[axis], size, (o, j) => (PADDED[paddingMode] || PADDED.zeros)(o * g.s[axis] - g.p[axis] + j * g.d[axis], size));
 
-/** Output range of a transposed window (ConvTranspose2d, MaxUnpool2d) → the inputs that write into it. */
+/** Output range of a transposed window → the inputs that write into it. */
 const transposedRange = (range, g, axis, size) =>
   span(range, g.k[axis], size, (o, j) => (o + g.p[axis] - j * g.d[axis]) / g.s[axis]);
 
 /** Adaptive pooling's windows, as torch computes them: floor(o·in/out) to ceil((o+1)·in/out) − 1. */
 const adaptiveRange = ([a, b], inSize, outSize) => [Math.floor((a * inSize) / outSize), Math.ceil(((b + 1) * inSize) / outSize) - 1];
 
-/** Upsample: the source rows of output rows [a, b], with torch's index arithmetic (interpolate's kernels). */
-function resampleRange(range, layer, axis, inSize, outSize) {
-  const mode = layer.mode || "nearest";
-  const factor = pair(layer.scale_factor, null)[axis];
-  const scaled = factor && !layer.recompute_scale_factor;
-  if ((mode === "bilinear" || mode === "bicubic") && layer.align_corners) {
+/** Resampling: the source rows of output rows [a, b], with torch's index arithmetic (interpolate's kernels). */
+function resampleRange(range, a, axis, inSize, outSize) {
+  const mode = a.mode || "nearest";
+  const factor = pair(a.scale_factor, null)[axis];
+  const scaled = factor && !a.recompute_scale_factor;
+  if ((mode === "bilinear" || mode === "bicubic") && a.align_corners) {
     const scale = outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
     return span(range, mode === "bicubic" ? 4 : 2, inSize, (o, j) => Math.min(Math.max(Math.floor(o * scale) + j - (mode === "bicubic" ? 1 : 0), 0), inSize - 1));
   }
@@ -80,76 +92,113 @@ function resampleRange(range, layer, axis, inSize, outSize) {
 }
 
 /** Channels of a grouped convolution that feed output channels [a, b]. */
-function groupChannels([a, b], outC, inC, groups = 1) {
+function groupChannels([a, b], outC, inC, groups) {
   const perOut = outC / groups;
   const perIn = inC / groups;
   return [Math.floor(a / perOut) * perIn, (Math.floor(b / perOut) + 1) * perIn - 1];
 }
 
-/** The field at a layer's output → the field at its input. Shapes are the run's (N, C, H, W) or (N, F). */
-export function stepBack(layer, field, inShape, outShape) {
-  if (!field) return null;
-  if (field.whole) return whole(inShape, field.n);
-  const t = layer.type;
-  if (inShape.length === 4 && outShape.length === 4) {
-    let { c, y, x } = field;
-    const [, inC, inH, inW] = inShape;
-    if (t === "Conv2d" || t === "MaxPool2d" || t === "AvgPool2d") {
-      const g = geometry(layer);
-      [y, x] = [windowRange(y, g, 0, inH, layer.padding_mode), windowRange(x, g, 1, inW, layer.padding_mode)];
-      if (t === "Conv2d") c = groupChannels(c, outShape[1], inC, layer.groups);
-    } else if (t === "ConvTranspose2d" || t === "MaxUnpool2d") {
-      const g = geometry(layer);
-      [y, x] = [transposedRange(y, g, 0, inH), transposedRange(x, g, 1, inW)];
-      if (t === "ConvTranspose2d") c = groupChannels(c, outShape[1], inC, layer.groups);
-    } else if (t.startsWith("Adaptive")) {
-      [y, x] = [adaptiveRange(y, inH, outShape[2]), adaptiveRange(x, inW, outShape[3])];
-    } else if (t === "Upsample") {
-      [y, x] = [resampleRange(y, layer, 0, inH, outShape[2]), resampleRange(x, layer, 1, inW, outShape[3])];
-    } else if (t === "Softmax" || t === "LogSoftmax") {
-      const dim = layer.dim === undefined || layer.dim === null ? 1 : (layer.dim + 4) % 4;
-      if (inShape[dim] === 1) return null; // softmax over one value is 1 whatever the input (log: 0)
-      if (dim === 0) return whole(inShape, field.n);
-      if (dim === 1) c = [0, inC - 1];
-      if (dim === 2) y = [0, inH - 1];
-      if (dim === 3) x = [0, inW - 1];
-    } else if (t === "Linear") {
-      x = [0, inW - 1]; // Linear acts on the last dimension
-    }
-    return y && x ? { n: field.n, c, y, x } : null; // null: only padding (or a bias) feeds this value
-  }
-  const flattensCHW = (layer.start_dim ?? 1) === 1 && [undefined, null, -1, 3].includes(layer.end_dim);
-  if (t === "Flatten" && inShape.length === 4 && outShape.length === 2 && flattensCHW) {
-    // Flatten(1, -1) keeps (c, y, x) order: feature f is element f of the sample's C·H·W values.
-    const [hw, w] = [inShape[2] * inShape[3], inShape[3]];
-    const [a, b] = field.f;
-    if (a === b) {
-      const [ch, row, col] = [Math.floor(a / hw), Math.floor((a % hw) / w), a % w];
-      return { n: field.n, c: [ch, ch], y: [row, row], x: [col, col] };
-    }
-    return { n: field.n, c: [Math.floor(a / hw), Math.floor(b / hw)], y: [0, inShape[2] - 1], x: [0, inShape[3] - 1] };
-  }
-  if (inShape.length === 2 && outShape.length === 2) {
-    if (t === "Linear") return whole(inShape, field.n);
-    if (t === "Softmax" || t === "LogSoftmax") {
-      const dim = layer.dim === undefined || layer.dim === null ? 1 : (layer.dim + 2) % 2;
-      if (inShape[dim] === 1) return null;
-      return dim === 1 ? whole(inShape, field.n) : { n: field.n, f: field.f };
-    }
-    return { n: field.n, f: field.f }; // elementwise
-  }
-  return whole(inShape, field.n);
+/** A 4-D field, or null when a window reads only padding on some axis. */
+const box = (n, c, y, x) => (y && x ? { n, c, y, x } : null);
+const both4d = (inShape, outShape) => inShape.length === 4 && outShape.length === 4;
+/** Channels feeding output channels c: a layer with `groups` mixes channels within a group; others keep them. */
+const channels = (a, c, inShape, outShape) => ("groups" in a ? groupChannels(c, outShape[1], inShape[1], a.groups) : c);
+
+/** Softmax over `dim` (null: torch's implicit dim 1): every value along that dim feeds each output. */
+function softmaxBack(a, field, inShape, outShape) {
+  const rank = inShape.length;
+  if (rank !== outShape.length || (rank !== 4 && rank !== 2)) return whole(inShape, field.n);
+  const dim = a.dim === undefined || a.dim === null ? 1 : (a.dim + rank) % rank;
+  if (inShape[dim] === 1) return null; // softmax over one value is 1 whatever the input (log: 0)
+  if (dim === 0) return { ...field }; // over the batch: a field names one sample, so the same place of it
+  if (rank === 2) return whole(inShape, field.n);
+  const span = [field.c, field.y, field.x].map((r, i) => (i + 1 === dim ? [0, inShape[dim] - 1] : r));
+  return { n: field.n, c: span[0], y: span[1], x: span[2] };
 }
 
-/** Fields at every stage 0..k, from the field at stage k; `shapes[j]` is stage j's shape. */
-export function fieldsBack(layers, shapes, k, field) {
-  const out = [];
-  out[k] = field;
-  for (let j = k; j > 0; j--) out[j - 1] = stepBack(layers[j - 1], out[j], shapes[j - 1], shapes[j]);
-  return out;
+/** Flatten(1, -1) keeps (c, y, x) order: feature f is element f of the sample's C·H·W values. */
+function flattenBack(a, field, inShape, outShape) {
+  if (inShape.join() === outShape.join()) return { ...field }; // nothing flattened
+  const flattensCHW = a.start_dim === 1 && (a.end_dim === -1 || a.end_dim === 3);
+  if (!(inShape.length === 4 && outShape.length === 2 && flattensCHW)) return whole(inShape, field.n);
+  const [hw, w] = [inShape[2] * inShape[3], inShape[3]];
+  const [lo, hi] = field.f;
+  if (lo === hi) {
+    const [ch, row, col] = [Math.floor(lo / hw), Math.floor((lo % hw) / w), lo % w];
+    return { n: field.n, c: [ch, ch], y: [row, row], x: [col, col] };
+  }
+  return { n: field.n, c: [Math.floor(lo / hw), Math.floor(hi / hw)], y: [0, inShape[2] - 1], x: [0, inShape[3] - 1] };
+}
+
+/**
+ * Each rule of the registry (`receptive_field` in GET /api/layers): (arguments, field at the output,
+ * input shape, output shape) → the field at the input. A new spatial layer picks one of these.
+ */
+export const RULES = {
+  elementwise: (a, field, inShape, outShape) => (both4d(inShape, outShape) ? { ...field }
+    : inShape.length === 2 && outShape.length === 2 ? { n: field.n, f: field.f } : whole(inShape, field.n)),
+  window: (a, field, inShape, outShape) => {
+    if (!both4d(inShape, outShape)) return whole(inShape, field.n);
+    const g = geometry(a);
+    return box(field.n, channels(a, field.c, inShape, outShape),
+      windowRange(field.y, g, 0, inShape[2], a.padding_mode), windowRange(field.x, g, 1, inShape[3], a.padding_mode));
+  },
+  transposed_window: (a, field, inShape, outShape) => {
+    if (!both4d(inShape, outShape)) return whole(inShape, field.n);
+    const g = geometry(a);
+    return box(field.n, channels(a, field.c, inShape, outShape), transposedRange(field.y, g, 0, inShape[2]), transposedRange(field.x, g, 1, inShape[3]));
+  },
+  adaptive: (a, field, inShape, outShape) => (!both4d(inShape, outShape) ? whole(inShape, field.n)
+    : { n: field.n, c: field.c, y: adaptiveRange(field.y, inShape[2], outShape[2]), x: adaptiveRange(field.x, inShape[3], outShape[3]) }),
+  resample: (a, field, inShape, outShape) => (!both4d(inShape, outShape) ? whole(inShape, field.n)
+    : box(field.n, field.c, resampleRange(field.y, a, 0, inShape[2], outShape[2]), resampleRange(field.x, a, 1, inShape[3], outShape[3]))),
+  softmax: softmaxBack,
+  flatten: flattenBack,
+  // Linear: every feature of the last dimension feeds each output (on images: a whole row)
+  everything: (a, field, inShape, outShape) => (both4d(inShape, outShape) ? { ...field, x: [0, inShape[3] - 1] } : whole(inShape, field.n)),
+};
+
+/** A layer whose catalogue entry names a rule this page does not know. */
+export class UnknownRuleError extends Error {
+  constructor(type, rule) {
+    super(`${type} declares the receptive-field rule “${rule}”, which this page does not know (it knows ${Object.keys(RULES).join(", ")}): reload the page, or add the rule to field-geometry.js.`);
+    this.rule = rule;
+  }
+}
+
+/**
+ * The field at a layer's output → the field at its input; `info` is the layer's catalogue entry.
+ * Shapes are the run's (N, C, H, W) or (N, F). Throws UnknownRuleError for a rule not in RULES.
+ */
+export function stepBack(layer, info, field, inShape, outShape) {
+  const rule = Object.hasOwn(RULES, info.receptive_field) ? RULES[info.receptive_field] : null;
+  if (!rule) throw new UnknownRuleError(layer.type, info.receptive_field);
+  if (!field) return null;
+  if (field.whole) return whole(inShape, field.n);
+  return rule(argumentsOf(layer, info), field, inShape, outShape);
+}
+
+/**
+ * Fields at every stage 0..k, from the field at stage k; `shapes[j]` is stage j's shape, `catalogue`
+ * maps a type to its entry. `stoppedAt`: { stage, error } where a layer's rule is unknown (the fields
+ * before it are undefined), else null.
+ */
+export function fieldsBack(layers, catalogue, shapes, k, field) {
+  const fields = [];
+  fields[k] = field;
+  for (let j = k; j > 0; j--) {
+    try {
+      fields[j - 1] = stepBack(layers[j - 1], catalogue[layers[j - 1].type], fields[j], shapes[j - 1], shapes[j]);
+    } catch (error) {
+      if (!(error instanceof UnknownRuleError)) throw error;
+      return { fields, stoppedAt: { stage: j, error } };
+    }
+  }
+  return { fields, stoppedAt: null };
 }
 
 export function describe(field) {
+  if (field === undefined) return "(not traced)";
   if (!field) return "nothing (only padding or a bias)";
   if (field.whole) return "the whole sample";
   const span = ([a, b]) => (a === b ? `${a}` : `${a}–${b}`);

@@ -79,9 +79,9 @@ function outline(box, layout, rect, cls) {
     style: { left: `${(100 * left) / width}%`, top: `${(100 * top) / height}%`, width: `${(100 * w) / width}%`, height: `${(100 * h) / height}%` } }));
 }
 
-/** Removes every outline and lit value under `box`. */
+/** Removes every outline, lit value and rule error under `box`. */
 function clearReceptiveField(box) {
-  box.querySelectorAll(".rf-box, .rf-hit").forEach((n) => n.remove());
+  box.querySelectorAll(".rf-box, .rf-hit, [data-testid=rf-error]").forEach((n) => n.remove());
   box.querySelectorAll(".rf, .rf-src").forEach((n) => n.classList.remove("rf", "rf-src"));
 }
 
@@ -133,11 +133,11 @@ async function clickedField(ev, shapes, layoutOf) {
   return undefined;
 }
 
-/** The run of pipeline "a" or "b" as { layers, shapes } (shapes[j] = stage j's shape). */
+/** The run of pipeline "a" or "b" as { layers, shapes, catalogue } (shapes[j] = stage j's shape). */
 function runOf(state, pipeline) {
   const part = state.run && state.run[pipeline];
   if (!part) return null;
-  return { layers: part.layers, shapes: [part.answer.input.shape, ...part.answer.layers.map((l) => l.output_shape)] };
+  return { layers: part.layers, catalogue: state.catalogue, shapes: [part.answer.input.shape, ...part.answer.layers.map((l) => l.output_shape)] };
 }
 
 /**
@@ -155,10 +155,14 @@ export function mountReceptiveField(store, actions, stages, info) {
     const row = stages.querySelector(`.stage-row[data-pipeline='${sel && sel.pipeline}']`);
     if (!ctx || !row || !sel.field) return;
     const k = sel.stage;
-    const fields = fieldsBack(ctx.layers, ctx.shapes, k, sel.field);
-    info.textContent = `Stage ${k}: ${describe(sel.field)} reads ${describe(fields[0])} of the input.`;
+    const { fields, stoppedAt } = fieldsBack(ctx.layers, ctx.catalogue, ctx.shapes, k, sel.field);
     const stageEl = (j) => row.querySelector(`[data-index='${j}']`);
-    fields.forEach((f, j) => markTables(stageEl(j), f, j === k ? "rf-src" : "rf"));
+    if (stoppedAt) {
+      const message = `Receptive field not traced past layer ${stoppedAt.stage}: ${stoppedAt.error.message}`;
+      stageEl(stoppedAt.stage).querySelector("header").after(el("p", { class: "error", role: "alert", testid: "rf-error", text: message }));
+      info.textContent = `Stage ${k}: ${describe(sel.field)}. ${message}`;
+    } else info.textContent = `Stage ${k}: ${describe(sel.field)} reads ${describe(fields[0])} of the input.`;
+    fields.forEach((f, j) => markTables(stageEl(j), f, j === k ? "rf-src" : "rf")); // stages before a stop are left out
     const imgs = [...row.querySelectorAll("img.map[data-stage]")].filter((img) => Number(img.dataset.stage) <= k);
     let otherSample = null; // channel maps drawn for another item of the batch than the one clicked
     await Promise.all(imgs.map(async (img) => {

@@ -262,6 +262,33 @@ def test_click_a_map_pixel_outlines_its_receptive_field(page) -> None:
     assert page.locator(".rf-box, .rf-hit, td.rf").count() == 0
 
 
+def test_a_rule_the_page_does_not_know_is_an_error_on_the_stage(page) -> None:
+    """GET /api/layers rewritten so that Conv2d declares a rule the page lacks: a click says so on that stage."""
+
+    def unknown_rule(route) -> None:
+        response = route.fetch()
+        entries = response.json()
+        for entry in entries:
+            if entry["type"] == "Conv2d":
+                entry["receptive_field"] = "spiral"
+        route.fulfill(response=response, json=entries)
+
+    page.route("**/api/layers", unknown_rule)
+    data = [[float((i * 7 + j * 3) % 10) for j in range(8)] for i in range(8)]
+    open_lab(page, {"input": {"source": "tensor", "data": data, "shape": [1, 1, 8, 8]},
+                    "layers": [{"type": "Conv2d", "out_channels": 1, "kernel_size": 3}, {"type": "ReLU"}]})
+    page.locator("[data-testid=stage][data-index='2'] table.matrix td").nth(7).click()  # stage 2, value (1, 1)
+    error = page.locator("[data-testid=stage][data-index='1']").get_by_test_id("rf-error")
+    error.wait_for()
+    assert "spiral" in error.text_content() and "layer 1" in error.text_content()
+    assert "spiral" in page.get_by_test_id("rf-info").text_content()
+    # Traced as far as it could go: the ReLU's input (stage 1) is lit, nothing before the unknown rule.
+    assert page.locator("[data-testid=stage][data-index='1'] td.rf").count() == 1
+    assert page.locator("[data-testid=stage][data-index='0'] td.rf").count() == 0
+    page.keyboard.press("Escape")
+    assert page.get_by_test_id("rf-error").count() == 0
+
+
 def test_example_9_batch_drawn_as_a_grid_of_pictures(page) -> None:
     """EXAMPLES.md 9: 64 images before and after Sigmoid, shown as image grids; `sample` picks one."""
     open_lab(page)

@@ -126,7 +126,8 @@ def test_step_back_matches_torch_autograd(page) -> None:
     got = page.evaluate(
         """async (cases) => {
             const { stepBack } = await import("/static/js/field-geometry.js");
-            return cases.map((t) => stepBack(t.layer, t.field, t.in, t.out));
+            const catalogue = Object.fromEntries((await (await fetch("/api/layers")).json()).map((e) => [e.type, e]));
+            return cases.map((t) => stepBack(t.layer, catalogue[t.layer.type], t.field, t.in, t.out));
         }""",
         cases,
     )
@@ -142,3 +143,25 @@ def test_step_back_matches_torch_autograd(page) -> None:
     assert not wrong, f"{len(wrong)} of {len(cases)} differ; first: {wrong[:3]}"
     kinds = {c["layer"]["type"] for c in cases}
     assert len(kinds) == 8 and sum(c["expect"] is None for c in cases) < len(cases) // 4  # varied and mostly non-empty
+
+
+def test_every_rule_of_the_registry_is_known_and_an_unknown_one_throws(page) -> None:
+    """The page has a step for every rule GET /api/layers names; a rule it lacks throws (never identity)."""
+    page.goto("/")
+    page.wait_for_selector("body[data-ready=true]")
+    got = page.evaluate(
+        """async () => {
+            const { RULES, stepBack, UnknownRuleError } = await import("/static/js/field-geometry.js");
+            const rules = (await (await fetch("/api/layers")).json()).map((e) => e.receptive_field);
+            const field = { n: 0, c: [0, 0], y: [1, 1], x: [1, 1] };
+            let thrown = null;
+            try {
+                stepBack({ type: "Spiral2d" }, { receptive_field: "spiral", params: [], defaults_from: {} }, field, [1, 1, 4, 4], [1, 1, 4, 4]);
+            } catch (err) {
+                thrown = err instanceof UnknownRuleError ? err.message : `other: ${err}`;
+            }
+            return { missing: rules.filter((r) => !(r in RULES)), thrown };
+        }"""
+    )
+    assert got["missing"] == []
+    assert got["thrown"] is not None and "spiral" in got["thrown"] and "Spiral2d" in got["thrown"]
