@@ -181,6 +181,8 @@ def small_run(client: TestClient) -> str:
         ("/api/runs/0123456789abcdef0123456789abcdef/maps/0.png", 404),
         ("/api/runs/..%2F..%2Fetc/maps/0.png", 404),
         ("/api/runs/nothex/maps/0.png", 404),
+        ("/api/runs/0123456789abcdef0123456789abcdef/trace.txt", 404),
+        ("/api/runs/nothex/trace.txt", 404),
     ],
 )
 def test_bad_requests(client: TestClient, small_run: str, path: str, status: int) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
 from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
 from ...runs import MapQuery, RunResult
+from ...trace_table import trace_table
 from ..deps import MapsDep, RunsDep
 from ..schemas import MapLayoutResponse, map_layout_response
 
@@ -70,6 +72,16 @@ def stage_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, r
         raise _sample_error(exc) from exc
     response.headers.update(_HEADERS)
     return map_layout_response(layout)
+
+
+@router.get(
+    "/{run_id}/trace.txt",
+    response_class=PlainTextResponse,
+    responses={404: {"description": "Unknown run"}},
+    summary="The run's trace as a torchinfo-style text table (shapes, params, mult-adds, notes)",
+)
+def run_trace_text(run_id: str, runs: RunsDep) -> PlainTextResponse:
+    return PlainTextResponse(trace_table(runs.get(run_id).trace), headers=_HEADERS)
 
 
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
