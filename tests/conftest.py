@@ -1,4 +1,4 @@
-"""Shared fixtures: settings in a fresh data dir, and an httpx-based client on the real app."""
+"""Shared fixtures: settings in a fresh data dir, an httpx-based client on the real app, golden files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.golden_files import GOLDEN_DIR, Golden
 
 
 @pytest.fixture
@@ -35,3 +36,17 @@ def run_ok(client: TestClient) -> Callable[..., dict[str, Any]]:
         return r.json()
 
     return run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--overwrite-golden",
+        action="store_true",
+        help="rewrite the expected files in tests/golden/ from this run instead of comparing with them",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest, tmp_path: Path) -> Golden:
+    """Compare with ``tests/golden/`` (see tests/golden_files.py); rewritten only with --overwrite-golden."""
+    return Golden(GOLDEN_DIR, request.config.getoption("--overwrite-golden"), tmp_path / "actual", request.node.nodeid)
