@@ -17,3 +17,11 @@ class UnsupportedMediaError(Exception):
 
 class BusyError(Exception):
     """The server is at a limit of concurrent work (503)."""
+
+
+class FieldError(Exception):
+    """A request field that parsed but cannot be used (422 with ``loc`` = ["body", *path])."""
+
+    def __init__(self, path: list[str | int], message: str) -> None:
+        super().__init__(message)
+        self.path = path

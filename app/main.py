@@ -19,6 +19,7 @@ from .api.main import api_router
 from .api.timing import ServerTiming
 from .datasets import load_cifar10
 from .images import UploadDirectory
+from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
 from .runs import RunStore, StageMaps
 from .services import Services
@@ -41,8 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         app.state.runs = RunStore(services)
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
+        app.state.jobs = JobManager(services)
+        await app.state.jobs.start()
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
-        yield
+        try:
+            yield
+        finally:
+            await app.state.jobs.stop()
 
     app = FastAPI(
         title="layerlab",

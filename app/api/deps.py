@@ -1,11 +1,14 @@
-"""Short names for what routes depend on: ``settings: SettingsDep``, ``services: ServicesDep``."""
+"""Short names for what routes depend on: ``settings: SettingsDep``, ``services: ServicesDep``, ``jobs: JobsDep``."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..jobs.manager import JobManager
 from ..runs import RunStore, StageMaps
 from ..services import Services
 from ..settings import Settings
@@ -31,3 +34,29 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
 MapsDep = Annotated[StageMaps, Depends(get_maps)]
+
+
+def get_jobs(request: Request) -> JobManager:
+    return request.app.state.jobs
+
+
+_bearer = HTTPBearer(auto_error=False, description="Needed to start and cancel jobs when LAYERLAB_API_TOKEN is set.")
+
+
+def require_token(settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    """With LAYERLAB_API_TOKEN set, the request must carry ``Authorization: Bearer <that token>``."""
+    expected = settings.api_token
+    if not expected:
+        return
+    given = credentials.credentials if credentials is not None else ""
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        why = "is missing" if credentials is None else "does not match LAYERLAB_API_TOKEN"
+        raise HTTPException(
+            401,
+            f"This server needs 'Authorization: Bearer <token>' to start or cancel jobs; the token {why}.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+TokenDep = Depends(require_token)

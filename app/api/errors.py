@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..engine.errors import EngineError, InputError, LayerError
-from ..errors import BusyError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+from ..jobs.manager import QueueFullError
 
 
 def _layer_error(_: Request, exc: Exception) -> JSONResponse:
@@ -39,6 +40,16 @@ def _status(code: int):
     return handler
 
 
+def _field_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FieldError)
+    return JSONResponse({"detail": [{"loc": ["body", *exc.path], "msg": str(exc), "type": "value_error"}]}, status_code=422)
+
+
+def _queue_full(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QueueFullError)
+    return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LayerError, _layer_error)
     app.add_exception_handler(InputError, _input_error)
@@ -47,3 +58,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PayloadTooLargeError, _status(413))
     app.add_exception_handler(UnsupportedMediaError, _status(415))
     app.add_exception_handler(BusyError, _status(503))
+    app.add_exception_handler(QueueFullError, _queue_full)
+    app.add_exception_handler(FieldError, _field_error)

@@ -46,7 +46,8 @@ def _uses_indices(plan: Plan) -> bool:
     return any(s.returns_indices or s.indices_from is not None for s in plan.stages)
 
 
-def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = None) -> str:
+def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = None, weights_file: str | None = None) -> str:
+    """``weights_file``: a checkpoint (state_dict) the code loads over the seeded weights."""
     sequential = not _uses_indices(plan)
     container = "nn.Sequential(" if sequential else "nn.ModuleList(["
     closing = ")" if sequential else "])"
@@ -63,6 +64,8 @@ def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = No
     if explicit:
         lines.append("with torch.no_grad():")
         lines += [f"    model[{s.position}].{name}.copy_({_tensor_literal(t)})" for s, name, t in explicit]
+    if weights_file is not None:
+        lines.append(f"model.load_state_dict(torch.load({weights_file!r}, weights_only=True))  # GET /api/jobs/<id>/checkpoint")
     lines += [f"model.{mode.value}()", ""]
     lines.append(input_code or f"x = torch.rand({', '.join(map(str, plan.input_shape))})  # your input")
     lines.append("with torch.no_grad():")

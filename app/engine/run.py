@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 
-from .errors import InputError
+from .errors import InputError, LayerError
 from .explain import explain_refusal
 from .notes import stage_notes
 from .plan import LayerConfig, Plan, Stage, make_plan
@@ -47,6 +47,7 @@ class Trace:
     seed: int
     mode: Mode
     input_stats: dict[str, float | int | None] = field(default_factory=dict)
+    weights: dict[str, torch.Tensor] | None = None  # a trained state_dict loaded over the seeded weights
 
     @property
     def output(self) -> torch.Tensor:
@@ -63,8 +64,9 @@ def check_input(x: torch.Tensor, max_elements: int) -> None:
         )
 
 
-def build_modules(plan: Plan, mode: Mode) -> list[nn.Module]:
-    """Build on the CPU in pipeline order (call after ``torch.manual_seed``), as ``code`` does."""
+def build_modules(plan: Plan, mode: Mode, weights: dict[str, torch.Tensor] | None = None) -> list[nn.Module]:
+    """Build on the CPU in pipeline order (call after ``torch.manual_seed``), as ``code`` does;
+    then ``weights`` (a state_dict keyed ``"<position>.<name>"``, as nn.Sequential names them) if given."""
     modules = []
     for stage in plan.stages:
         try:
@@ -76,7 +78,40 @@ def build_modules(plan: Plan, mode: Mode) -> list[nn.Module]:
             for name, value in stage.explicit.items():
                 getattr(module, name).copy_(value)
             module.train(mode is Mode.TRAIN)
+    if weights is not None:
+        load_weights(plan, modules, weights)
     return modules
+
+
+def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.Tensor]) -> None:
+    """Copy a state_dict into the modules; a LayerError names the first layer that does not match."""
+    expected = {f"{i}.{k}": v for i, m in enumerate(modules) for k, v in m.state_dict().items()}
+    for key in [*expected, *(k for k in weights if k not in expected)]:  # the modules' own order first
+        position = min(int(key.split(".", 1)[0]), len(plan.stages) - 1)
+        stage = plan.stages[position]
+        name = key.split(".", 1)[1]
+        here, there = expected.get(key), weights.get(key)
+        if here is not None and there is not None and here.shape == there.shape:
+            continue
+        shape = lambda t: "×".join(map(str, t.shape)) if t.dim() else "a scalar"  # noqa: E731
+        if there is None:
+            got = f"has {name} ({shape(here)}) here, which the checkpoint lacks"
+        elif here is None:
+            got = f"has no {name}, but the checkpoint holds one for layer {position + 1} ({shape(there)})"
+        else:
+            got = f"has {name} of shape {shape(here)} here but {shape(there)} in the checkpoint"
+        raise LayerError(
+            position,
+            stage.spec.name,
+            f"Layer {stage.index} ({stage.spec.name}) {got}: the layers do not match the trained network. "
+            "Leave layers out to use the job's own, or change this layer back to the job's.",
+            param=name,
+            context={"expected": list(there.shape) if there is not None else None, "got": list(here.shape) if here is not None else None},
+        )
+    with torch.no_grad():
+        for i, module in enumerate(modules):
+            own = {k.split(".", 1)[1]: v for k, v in weights.items() if int(k.split(".", 1)[0]) == i}
+            module.load_state_dict(own)
 
 
 def _config_of(stage: Stage) -> LayerConfig:
@@ -90,8 +125,12 @@ def run_pipeline(
     seed: int = 0,
     mode: Mode = Mode.EVAL,
     max_elements: int = 50_000_000,
+    weights: dict[str, torch.Tensor] | None = None,
 ) -> Trace:
-    """Plan on meta (refusing early), then build and run on the CPU, capturing every stage."""
+    """Plan on meta (refusing early), then build and run on the CPU, capturing every stage.
+
+    ``weights``: a trained state_dict (a job's checkpoint) to run instead of the seeded initial weights.
+    """
     x = x.to(torch.float32)
     check_input(x, max_elements)
     plan = make_plan(tuple(x.shape), layers, max_elements, training=mode is Mode.TRAIN)
@@ -100,7 +139,7 @@ def run_pipeline(
     with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.manual_seed(seed)
-        modules = build_modules(plan, mode)
+        modules = build_modules(plan, mode, weights)
         current, current_stats = x, input_stats
         for stage, module in zip(plan.stages, modules, strict=True):
             args = [current.clone() if getattr(module, "inplace", False) else current]
@@ -122,4 +161,4 @@ def run_pipeline(
             result.notes = stage_notes(stage, current, current_stats, out, stats, warned)
             results.append(result)
             current, current_stats = out, stats
-    return Trace(x, plan, results, seed, mode, input_stats)
+    return Trace(x, plan, results, seed, mode, input_stats, weights)

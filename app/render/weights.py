@@ -16,6 +16,6 @@ def stage_weight(trace: Trace, k: int) -> torch.Tensor | None:
     # Same lock as the engine's runs, so no other request reseeds the global RNG meanwhile.
     with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(trace.seed)
-        modules = build_modules(trace.plan, trace.mode)
+        modules = build_modules(trace.plan, trace.mode, trace.weights)
     weight = getattr(modules[k - 1], "weight", None)
     return weight.detach() if isinstance(weight, torch.Tensor) else None

@@ -23,10 +23,19 @@ from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
 from ..errors import NotFoundError
 from ..inputs import InputSpec, ResolvedInput, resolve_input
+from ..jobs.weights import Checkpoints
 from ..lru import ByteLRU
 from ..services import Services
 
 log = logging.getLogger(__name__)
+
+
+class WeightsFrom(BaseModel):
+    """Run with a training job's weights instead of the seeded initial ones."""
+
+    model_config = ConfigDict(extra="forbid")
+    job_id: str = Field(max_length=64, description="A job of POST /api/jobs.")
+    epoch: int | None = Field(None, ge=0, description="Checkpoint epoch (0 = initial weights); omitted: the latest.")
 
 
 class RunRequest(BaseModel):
@@ -37,6 +46,9 @@ class RunRequest(BaseModel):
     layers: list[layer_union()] = Field(default_factory=list, max_length=256)  # type: ignore[valid-type]
     seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built.")
     mode: Mode = Field(Mode.EVAL, description="eval or train (Dropout, RReLU, BatchNorm).")
+    weights_from: WeightsFrom | None = Field(
+        None, description="A job's checkpoint to run with; with no layers, the job's own layers are used."
+    )
 
     def run_id(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -62,6 +74,7 @@ class RunStore:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._dir = Path(services.settings.data_dir) / "runs"
+        self._checkpoints = Checkpoints(Path(services.settings.data_dir) / "jobs")
         # A result larger than the whole budget is not kept: its maps recompute it on demand.
         self._cache: ByteLRU[str, RunResult] = ByteLRU(services.settings.run_cache_bytes, lambda r: r.nbytes)
 
@@ -71,6 +84,7 @@ class RunStore:
 
     def run(self, request: RunRequest) -> RunResult:
         """The result of ``request``, from the cache when the same request ran before."""
+        request = self._pin_weights(request)
         run_id = request.run_id()
         result = self._cache.get(run_id)
         if result is None:
@@ -93,6 +107,16 @@ class RunStore:
         self._cache.put(run_id, result)
         return result
 
+    def _pin_weights(self, request: RunRequest) -> RunRequest:
+        """Name the checkpoint's epoch (and the job's layers when none are given) in the request itself,
+        so the run id says which weights ran: "the latest" changes while a job trains, its id must not."""
+        source = request.weights_from
+        if source is None:
+            return request
+        epoch = self._checkpoints.epoch(source.job_id, source.epoch)
+        layers = request.layers or self._checkpoints.layers(source.job_id)
+        return request.model_copy(update={"weights_from": WeightsFrom(job_id=source.job_id, epoch=epoch), "layers": layers})
+
     def _compute(self, run_id: str, request: RunRequest) -> RunResult:
         settings = self._services.settings
         if len(request.layers) > settings.max_layers:
@@ -102,8 +126,15 @@ class RunStore:
             )
         source = resolve_input(request.input, self._services)
         layers = [layer_config(layer) for layer in request.layers]
-        trace = run_pipeline(source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements)
-        code = pipeline_code(trace.plan, request.seed, request.mode, source.code)
+        weights, weights_file = None, None
+        if request.weights_from is not None:
+            job_id, epoch = request.weights_from.job_id, request.weights_from.epoch
+            assert epoch is not None  # pinned by run()
+            weights, weights_file = self._checkpoints.state_dict(job_id, epoch), f"{job_id}-epoch-{epoch}.pt"
+        trace = run_pipeline(
+            source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements, weights=weights
+        )
+        code = pipeline_code(trace.plan, request.seed, request.mode, source.code, weights_file)
         return RunResult(run_id, request, source, trace, code)
 
     def _path(self, run_id: str) -> Path | None:

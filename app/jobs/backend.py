@@ -1,0 +1,85 @@
+"""How a worker is started, watched and stopped: the only place that knows where workers run.
+
+A backend gets a job folder and runs ``python -m app.jobs.worker <job dir>`` for it somewhere; the
+folder is the whole interface (config in, metrics/status/checkpoints out), so a Ray Jobs backend or
+a ``torchrun`` launch fits behind the same three calls. Signals mean the same everywhere: SIGTERM
+cancels, SIGINT says the launcher is going away.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from ..settings import Settings
+
+WORKER_MODULE = "app.jobs.worker"
+ROOT = Path(__file__).resolve().parents[2]  # the directory holding the ``app`` package
+
+
+def worker_command(job_dir: Path) -> list[str]:
+    return [sys.executable, "-m", WORKER_MODULE, str(job_dir)]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The server's settings as the ``LAYERLAB_`` variables a worker reads them from."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"LAYERLAB_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+class JobBackend(Protocol):
+    def start(self, job_dir: Path) -> None:
+        """Start the worker for ``job_dir``; returns once it is launched."""
+        ...
+
+    def is_alive(self, job_dir: Path) -> bool:
+        """Whether a worker for ``job_dir`` is still running (False for one this backend never started)."""
+        ...
+
+    def signal(self, job_dir: Path, sig: signal.Signals) -> None:
+        """Deliver ``sig`` to the job's worker, if it is alive: SIGTERM cancels, SIGINT stops, SIGKILL kills."""
+        ...
+
+
+class LocalProcessBackend:
+    """Each worker is a child process of the server, in its own session (a Ctrl+C in the server's
+    terminal reaches the server, which then stops the workers itself)."""
+
+    def __init__(self, settings: Settings) -> None:
+        # The worker sees exactly this server's settings, not LAYERLAB_ variables left in the environment.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")}
+        self._env = {**inherited, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
+        self._processes: dict[Path, subprocess.Popen[bytes]] = {}
+
+    def start(self, job_dir: Path) -> None:
+        with (job_dir / "stderr.log").open("ab") as stderr:
+            self._processes[job_dir] = subprocess.Popen(
+                worker_command(job_dir),
+                cwd=ROOT,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,
+            )
+
+    def is_alive(self, job_dir: Path) -> bool:
+        process = self._processes.get(job_dir)
+        if process is None:
+            return False
+        if process.poll() is None:
+            return True
+        del self._processes[job_dir]  # reaped: no zombie left behind
+        return False
+
+    def signal(self, job_dir: Path, sig: signal.Signals) -> None:
+        process = self._processes.get(job_dir)
+        if process is not None and process.poll() is None:
+            process.send_signal(sig)

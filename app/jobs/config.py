@@ -1,0 +1,71 @@
+"""What a training job is asked to do: the body of ``POST /api/jobs`` and the job's ``config.json``.
+
+Every field has a default; the defaults train example 14 of EXAMPLES.md (the classic CIFAR-10 network,
+145,578 parameters) with SGD at lr 0.01, batch 64, for one epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine.schema import layer_config, layer_union
+from ..engine.train import Device, Optimizer, TrainSpec
+from ..inputs import InputSpec
+
+EXAMPLE_14: list[dict[str, Any]] = [
+    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
+    {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
+    {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Conv2d", "out_channels": 64, "kernel_size": 5, "padding": 2},
+    {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Flatten"},
+    {"type": "Linear", "in_features": 1024, "out_features": 64},
+    {"type": "Linear", "in_features": 64, "out_features": 10},
+]
+DEFAULT_PROBE: dict[str, Any] = {"source": "cifar10", "split": "test", "index": 0}
+
+
+class JobConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    layers: list[layer_union()] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: [dict(layer) for layer in EXAMPLE_14],
+        validate_default=True,
+        min_length=1,
+        max_length=256,
+        description="Lab layers ending in 10 outputs per image (default: example 14).",
+    )
+    optimizer: Optimizer = Field(Optimizer.SGD, description="sgd (torch.optim.SGD) or adam (torch.optim.Adam).")
+    lr: float = Field(0.01, gt=0, le=10, description="Learning rate.")
+    momentum: float = Field(0.0, ge=0, le=1, description="SGD momentum (ignored by Adam).")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty, as torch's optimisers take it.")
+    batch_size: int = Field(64, ge=1, le=4096)
+    epochs: int = Field(1, ge=1, le=1000)
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (the epoch is still evaluated).")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built; also seeds the shuffle.")
+    device: Device = Field(Device.AUTO, description="auto: CUDA when torch sees one, else the CPU.")
+    probe: InputSpec = Field(
+        default_factory=lambda: dict(DEFAULT_PROBE),
+        validate_default=True,
+        description="An input of the run API drawn through the network at every checkpoint (default: CIFAR-10 test image 0).",
+    )
+
+    def engine_layers(self) -> list[dict[str, Any]]:
+        return [layer_config(layer) for layer in self.layers]
+
+    def train_spec(self) -> TrainSpec:
+        return TrainSpec(
+            layers=self.engine_layers(),
+            optimizer=self.optimizer,
+            lr=self.lr,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            max_steps=self.max_steps,
+            seed=self.seed,
+            device=self.device,
+        )

@@ -1,0 +1,254 @@
+"""The server's side of training: start, watch, tail and stop workers; never train in-process.
+
+Owned by the app's lifespan: :meth:`JobManager.start` scans the jobs folder (a job left ``running``
+by a previous server has lost its worker and is marked failed; ``queued`` ones start again), then
+one asyncio task ticks every few milliseconds, reading new metric lines of live jobs and noticing
+workers that exited. :meth:`JobManager.stop` ends every event stream and stops the workers (SIGINT,
+then SIGKILL after a grace period), so shutdown never hangs. At most ``max_jobs`` workers run; more
+jobs wait as ``queued`` (up to ``MAX_QUEUED``, then :class:`QueueFullError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..engine.errors import InputError
+from ..engine.train import IMAGE_SHAPE, plan_for_training
+from ..errors import FieldError, NotFoundError
+from ..inputs import resolve_input
+from ..services import Services
+from .backend import JobBackend, LocalProcessBackend
+from .config import JobConfig
+from .feed import JobFeed
+from .folder import EventType, JobFolder, JobStatus, MetricsWriter, is_job_id
+
+log = logging.getLogger(__name__)
+TICK_S = 0.01  # metric lines reach listeners within about this (the latency target is 50 ms at p99)
+LIVENESS_EVERY = 10  # ticks between checks that workers are alive
+CANCEL_GRACE_S = 1.5  # a worker that ignores SIGTERM/SIGINT this long is killed
+MAX_QUEUED = 16
+
+
+class QueueFullError(Exception):
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class JobManager:
+    def __init__(self, services: Services, backend: JobBackend | None = None) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.jobs_dir = Path(self.settings.data_dir) / "jobs"
+        self.backend: JobBackend = backend or LocalProcessBackend(self.settings)
+        self.closing = False
+        self._feeds: dict[str, JobFeed] = {}
+        self._launched: dict[str, float] = {}  # job id → time its worker was started
+        self._stopping: dict[str, tuple[float, JobStatus]] = {}  # job id → (signal time, status if it must be killed)
+        self._task: asyncio.Task[None] | None = None
+        self._signals: dict[int, Any] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        for folder in self._folders():
+            status = JobStatus(folder.status().get("status", JobStatus.FAILED))
+            if status is JobStatus.RUNNING:
+                epochs = folder.checkpoint_epochs()
+                kept = f"; checkpoints up to epoch {epochs[-1]} are kept" if epochs else ""
+                self._finish(folder, JobStatus.FAILED, "The worker was gone when the server started (it stopped with the "
+                             f"server or was killed){kept}. Start the job again to train further.")
+        self._schedule()
+        self._task = asyncio.create_task(self._watch(), name="layerlab-jobs")
+        self._catch_shutdown_signals()
+
+    async def stop(self) -> None:
+        """End every event stream, stop every worker (SIGINT, SIGKILL after the grace period)."""
+        self.close_streams()
+        for job_id in list(self._launched):
+            if not JobStatus(JobFolder(self.jobs_dir / job_id).status().get("status", JobStatus.FAILED)).final:
+                self._signal(job_id, signal.SIGINT, JobStatus.FAILED)
+        await self._wait_for_workers(CANCEL_GRACE_S + 1)
+        for job_id in list(self._launched):
+            self.backend.signal(self.jobs_dir / job_id, signal.SIGKILL)
+        await self._wait_for_workers(2)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for sig, handler in self._signals.items():
+            signal.signal(sig, handler)
+
+    async def _wait_for_workers(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self._launched and time.monotonic() < deadline:
+            self._reap()
+            await asyncio.sleep(0.05)
+
+    def close_streams(self) -> None:
+        self.closing = True
+        for feed in self._feeds.values():
+            feed.wake()
+
+    def _catch_shutdown_signals(self) -> None:
+        # uvicorn waits for open responses to end before it runs the lifespan's shutdown, and an SSE
+        # stream never ends by itself: so the streams are closed on the signal, then uvicorn goes on.
+        if threading.current_thread() is not threading.main_thread():
+            return  # e.g. under a test client: no signals here
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            if not callable(previous):
+                continue
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                loop.call_soon_threadsafe(self.close_streams)
+                previous(signum, frame)
+
+            self._signals[sig] = previous
+            signal.signal(sig, handler)
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def create(self, config: JobConfig) -> JobFolder:
+        """Validate (LayerError/EngineError as the lab words them, FieldError), write the folder, queue it."""
+        plan_for_training(config.engine_layers(), config.batch_size, self.settings.max_elements)
+        try:
+            probe = resolve_input(config.probe, self.services).tensor
+        except InputError as exc:
+            raise FieldError(["probe", *([exc.field_name] if exc.field_name else [])], exc.message) from exc
+        if probe.dim() != 4 or tuple(probe.shape[1:]) != IMAGE_SHAPE:
+            raise FieldError(
+                ["probe"],
+                f"The probe must be images shaped N×3×32×32 like CIFAR-10 (the network's input); it has shape "
+                f"{'×'.join(map(str, probe.shape))}. For an upload, set resize to [32, 32].",
+            )
+        queued = sum(1 for f in self._folders() if f.status().get("status") == JobStatus.QUEUED)
+        if len(self._launched) >= self.settings.max_jobs and queued >= MAX_QUEUED:
+            raise QueueFullError(
+                f"{len(self._launched)} jobs are running (LAYERLAB_MAX_JOBS={self.settings.max_jobs}) and {queued} are "
+                "queued, the most this server keeps waiting. Try again when one has finished, or cancel one.",
+                retry_after_s=30,
+            )
+        folder = JobFolder.create(self.jobs_dir, config)
+        self._schedule()
+        return folder
+
+    def folder(self, job_id: str) -> JobFolder:
+        folder = JobFolder(self.jobs_dir / job_id)
+        if not is_job_id(job_id) or not (folder.path / "config.json").is_file():
+            raise NotFoundError(f"No training job {job_id!r}. GET /api/jobs lists them; POST /api/jobs starts one.")
+        return folder
+
+    def feed(self, job_id: str) -> JobFeed:
+        feed = self._feeds.get(job_id)
+        if feed is None:
+            feed = self._feeds[job_id] = JobFeed(self.folder(job_id))
+        elif job_id not in self._launched:
+            feed.read()  # a finished job's file is complete; a queued one may just have started
+        return feed
+
+    @property
+    def running(self) -> frozenset[str]:
+        """Ids of jobs whose worker was started and has not been seen to exit."""
+        return frozenset(self._launched)
+
+    def job_ids(self) -> list[str]:
+        return [f.id for f in self._folders()]
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job; a finished one is left as it is. Returns its status."""
+        folder = self.folder(job_id)
+        status = JobStatus(folder.status().get("status", JobStatus.FAILED))
+        if status.final:
+            pass
+        elif job_id in self._launched:
+            self._signal(job_id, signal.SIGTERM, JobStatus.CANCELLED)
+        else:
+            self._finish(folder, JobStatus.CANCELLED, None)
+        return folder.status()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _folders(self) -> list[JobFolder]:
+        if not self.jobs_dir.is_dir():
+            return []
+        found = [JobFolder(p) for p in self.jobs_dir.iterdir() if is_job_id(p.name) and (p / "config.json").is_file()]
+        return sorted(found, key=lambda f: f.id, reverse=True)  # ids start with the creation time
+
+    def _schedule(self) -> None:
+        if self.closing:
+            return
+        for folder in reversed(self._folders()):  # oldest first
+            if len(self._launched) >= self.settings.max_jobs:
+                break
+            if folder.id not in self._launched and folder.status().get("status") == JobStatus.QUEUED:
+                folder.write_status(status=JobStatus.RUNNING)  # before the worker runs: it writes its own fields next
+                try:
+                    self.backend.start(folder.path)
+                except OSError as exc:
+                    self._finish(folder, JobStatus.FAILED, f"The worker could not be started: {exc}")
+                    continue
+                self._launched[folder.id] = time.monotonic()
+                log.info("job %s started", folder.id)
+
+    def _signal(self, job_id: str, sig: signal.Signals, status_if_killed: JobStatus) -> None:
+        self._stopping.setdefault(job_id, (time.monotonic(), status_if_killed))
+        self.backend.signal(self.jobs_dir / job_id, sig)
+
+    def _finish(self, folder: JobFolder, status: JobStatus, error: str | None) -> None:
+        """Write a final status for a job whose worker cannot (never started, or dead)."""
+        records = folder.read_records()
+        last = records[-1] if records else None
+        writer = MetricsWriter(folder)  # drops a line the dead worker left half-written
+        fields = {"status": status.value, **({"error": error} if error else {})}
+        writer.write(EventType.STATUS, last.step if last else 0, last.epoch if last else 0, fields)
+        writer.close()
+        folder.write_status(**fields, finished=time.time())
+        if folder.id in self._feeds:
+            self._feeds[folder.id].read()
+
+    def _reap(self) -> None:
+        """Notice workers that exited; give a final status to those that could not write one."""
+        for job_id in list(self._launched):
+            folder = self.jobs_dir / job_id
+            stopping = self._stopping.get(job_id)
+            if self.backend.is_alive(folder):
+                if stopping and time.monotonic() - stopping[0] > CANCEL_GRACE_S:
+                    self.backend.signal(folder, signal.SIGKILL)
+                continue
+            del self._launched[job_id]
+            self._stopping.pop(job_id, None)
+            job = JobFolder(folder)
+            if job_id in self._feeds:
+                self._feeds[job_id].read()
+            if not JobStatus(job.status().get("status", JobStatus.FAILED)).final:
+                if stopping and stopping[1] is JobStatus.CANCELLED:
+                    self._finish(job, JobStatus.CANCELLED, None)
+                else:
+                    tail = job.stderr_tail()
+                    self._finish(job, JobStatus.FAILED, "The worker process ended without finishing"
+                                 + (f"; the last lines it wrote:\n{tail}" if tail else " and wrote nothing (killed?)."))
+            log.info("job %s ended: %s", job_id, job.status().get("status"))
+        self._schedule()
+
+    async def _watch(self) -> None:
+        tick = 0
+        while True:
+            try:
+                for job_id in list(self._launched):
+                    self.feed(job_id).read()
+                tick += 1
+                if tick % LIVENESS_EVERY == 0:
+                    self._reap()
+            except Exception:  # a bad folder must not stop the watching of every other job
+                log.exception("watching jobs")
+            await asyncio.sleep(TICK_S)

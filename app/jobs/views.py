@@ -1,0 +1,54 @@
+"""A job's records as the API shows them: progress with ETA, history curves, CSV rows. Pure functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..datasets.cifar10 import CLASSES
+from .folder import EventType, JobStatus, Record
+
+RATE_WINDOW = 50  # recent steps the ETA's pace is measured over
+CSV_FIELDS = ("step", "epoch", "name", "value", "time")
+
+
+def steps(records: list[Record]) -> list[Record]:
+    return [r for r in records if r.name is EventType.STEP]
+
+
+def epochs(records: list[Record]) -> list[Record]:
+    return [r for r in records if r.name is EventType.EPOCH]
+
+
+def progress(status: dict[str, Any], records: list[Record], epochs_asked: int) -> dict[str, Any]:
+    step_records = steps(records)
+    last = step_records[-1] if step_records else None
+    total = status.get("total_steps")
+    done = last.step if last else 0
+    recent = step_records[-RATE_WINDOW:]
+    pace = (recent[-1].time - recent[0].time) / (len(recent) - 1) if len(recent) > 1 else None  # s per step
+    running = status.get("status") == JobStatus.RUNNING
+    return {
+        "step": done,
+        "total_steps": total,
+        "epoch": last.epoch if last else 0,
+        "epochs": epochs_asked,
+        "fraction": min(1.0, done / total) if total else (1.0 if status.get("status") == JobStatus.SUCCEEDED else 0.0),
+        "images_per_s": last.value["images_per_s"] if last else None,
+        "eta_s": round(pace * (total - done), 1) if running and pace is not None and total else None,
+    }
+
+
+def metric_rows(records: list[Record]) -> list[tuple[int, int, str, float, float]]:
+    """Every scalar as (step, epoch, name, value, time): loss and images/s per step; per epoch the
+    train and test loss, test accuracy and each class's accuracy (``test_accuracy/<class>``)."""
+    rows: list[tuple[int, int, str, float, float]] = []
+    for r in records:
+        if r.name is EventType.STEP:
+            names = {"loss": r.value["loss"], "images_per_s": r.value["images_per_s"]}
+        elif r.name is EventType.EPOCH:
+            names = {k: r.value[k] for k in ("train_loss", "test_loss", "test_accuracy")}
+            names |= {f"test_accuracy/{c}": a for c, a in zip(CLASSES, r.value["class_accuracy"], strict=True)}
+        else:
+            continue
+        rows += [(r.step, r.epoch, name, value, r.time) for name, value in names.items() if value is not None]
+    return rows
