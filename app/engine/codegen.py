@@ -57,7 +57,7 @@ def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = No
         "",
         f"torch.manual_seed({seed})",
         f"model = {container}",
-        *(f"    {module_source(s)},  # {s.index}: {_shape(s.input_shape)} -> {_shape(s.output_shape)}" for s in plan.stages),
+        *(f"    {module_source(s)},  # {s.index}: {_arg(s.input_shape)} -> {_arg(s.output_shape)}" for s in plan.stages),
         closing,
     ]
     explicit = [(s, name, t) for s in plan.stages for name, t in s.explicit.items()]
@@ -82,6 +82,3 @@ def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = No
     lines.append("print(y.shape)")
     return "\n".join(lines) + "\n"
 
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
