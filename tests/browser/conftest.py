@@ -1,63 +1,32 @@
 """Browser fixtures: a live server on a free port with its own data dir, and headless Chromium.
 
-Playwright drives the system Chromium (/usr/bin/chromium): ``playwright install`` is not used.
+The server and the Chromium command line are in live.py (shared with scripts/screenshots.py).
 Every page records console errors and uncaught exceptions; a test ends by asserting there were none.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
+from .live import ARGS, CHROMIUM, live_server
+
 MAPS_PATH = "/api/runs/{run_id}/maps/{k}.png"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "LAYERLAB_DATA_DIR": str(tmp_path_factory.mktemp("browser-data"))}
-    env.pop("LAYERLAB_CIFAR10_DIR", None)
-    log = (tmp_path_factory.mktemp("browser-log") / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "LAYERLAB_CIFAR10_DIR"}  # the bundled CIFAR-10 sample
+    log = tmp_path_factory.mktemp("browser-log") / "server.log"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start; see {log.name}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with live_server(tmp_path_factory.mktemp("browser-data"), log, env) as base:
+            yield base
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="session")

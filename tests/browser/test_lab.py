@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +14,6 @@ pytestmark = pytest.mark.browser
 X5 = [[1, 2, 0, 3, 1], [0, 1, 2, 3, 1], [1, 2, 1, 0, 0], [5, 2, 3, 1, 1], [2, 1, 0, 1, 1]]
 EXAMPLE_IDS = ["1a", "1b", "1c", "2a", "2b", "3a", "3b", "4", "5a", "5b", "6a", "6b", "6c", "6d",
                "8", "9a", "9b", "10", "11", "12a", "12b", "12c", "13"]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def open_lab(page, hash_state: dict | None = None) -> None:
@@ -407,47 +405,3 @@ def test_api_docs_page_works_offline(page) -> None:
     page.locator(".opblock").first.wait_for()
     assert page.locator(".opblock").count() >= 10
     assert page.get_by_text("/api/pipeline/run").count() >= 1
-
-
-def test_screenshots(browser, server) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for scheme in ("light", "dark"):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server, color_scheme=scheme)
-        pg = context.new_page()
-        pg.goto("/")
-        pg.wait_for_selector("body[data-ready=true]")
-        pg.screenshot(path=str(SHOTS / f"builder-{scheme}.png"))
-        pg.get_by_test_id("examples").locator("[data-example='10']").click()
-        pg.locator("[data-testid=example-result][data-status]").wait_for(timeout=20_000)
-        pg.wait_for_timeout(300)
-        pg.screenshot(path=str(SHOTS / f"lab-{scheme}.png"))
-        pg.goto("/activations")
-        pg.wait_for_selector("[data-testid=activation-chart] canvas")
-        pg.screenshot(path=str(SHOTS / f"activations-{scheme}.png"))
-        context.close()
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
-    pg = context.new_page()
-    pg.goto("/")
-    pg.wait_for_selector("body[data-ready=true]")
-    pg.get_by_test_id("examples").locator("[data-example='1a']").click()
-    pg.locator("[data-testid=example-result][data-status]").wait_for()
-    pg.locator("#results").screenshot(path=str(SHOTS / "example-1a.png"))
-    pg.get_by_test_id("examples").locator("[data-example='11']").click()  # ceil_mode on (A) beside off (B)
-    pg.locator("[data-testid=stage-b][data-shape='1x3x10x10']").wait_for(timeout=20_000)
-    pg.wait_for_timeout(300)
-    pg.locator("#results").screenshot(path=str(SHOTS / "compare.png"))
-    st = {"input": {"source": "cifar10", "split": "test", "index": 3},
-          "layers": [{"type": "Conv2d", "out_channels": 6, "kernel_size": 5}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
-                     {"type": "Conv2d", "out_channels": 4, "kernel_size": 5}]}
-    open_lab(pg, st)
-    out = pg.locator("[data-testid=stage][data-index='4'] img.map[data-stage='4']")
-    out.wait_for()
-    pg.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=out.element_handle())
-    box = out.bounding_box()
-    out.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.3})
-    pg.locator("[data-testid=stage][data-index='0'] .rf-box").first.wait_for()
-    pg.add_style_tag(content=".top { position: static; }")  # no sticky bar over an element screenshot
-    pg.evaluate("document.getElementById('stages').scrollLeft = 0")  # from the input on
-    pg.wait_for_timeout(200)
-    pg.locator("#stages").screenshot(path=str(SHOTS / "receptive-field.png"))
-    context.close()

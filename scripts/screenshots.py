@@ -1,0 +1,106 @@
+"""Remake the README's screenshots (docs/screenshots/*.png) from a live server in headless Chromium.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+Starts `python -m app` on a free port with a throwaway data dir (CIFAR-10 from LAYERLAB_CIFAR10_DIR
+when set, else the bundled sample), drives the lab as a reader would, and waits for every map and
+chart to be drawn before each picture. The test run never writes these files; run this after a
+change to the page and look at the pictures before committing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from tests.browser.live import ARGS, CHROMIUM, live_server  # noqa: E402
+
+VIEWPORT = {"width": 1280, "height": 800}
+# The receptive field of one value of the last Conv2d, on a CIFAR-10 cat.
+RECEPTIVE = {"input": {"source": "cifar10", "split": "test", "index": 3},
+             "layers": [{"type": "Conv2d", "out_channels": 6, "kernel_size": 5}, {"type": "ReLU"},
+                        {"type": "MaxPool2d", "kernel_size": 2}, {"type": "Conv2d", "out_channels": 4, "kernel_size": 5}]}
+
+
+def drawn(page: Page) -> None:
+    """Waits until every map on the page has loaded (or failed) and fonts are ready."""
+    page.wait_for_function("[...document.querySelectorAll('img.map')].every((i) => i.complete) && document.fonts.status === 'loaded'")
+
+
+def open_lab(page: Page, state: dict | None = None) -> None:
+    raw = "" if state is None else "#s=" + base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    page.goto(f"/{raw}")
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def example(page: Page, example_id: str) -> None:
+    page.get_by_test_id("examples").locator(f"[data-example='{example_id}']").click()
+    page.locator("[data-testid=example-result][data-status=match]").wait_for(timeout=30_000)
+    drawn(page)
+
+
+def shoot(base: str, out: Path) -> list[Path]:
+    shots = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme)
+            page = context.new_page()
+            open_lab(page)
+            shots.append(out / f"builder-{scheme}.png")
+            page.screenshot(path=shots[-1])
+            example(page, "10")
+            shots.append(out / f"lab-{scheme}.png")
+            page.screenshot(path=shots[-1])
+            page.goto("/activations")
+            page.wait_for_selector("[data-testid=activation-chart][data-series='3'] canvas")
+            shots.append(out / f"activations-{scheme}.png")
+            page.screenshot(path=shots[-1])
+            context.close()
+        context = browser.new_context(viewport=VIEWPORT, base_url=base)
+        page = context.new_page()
+        page.add_init_script("document.addEventListener('DOMContentLoaded', () => document.head.append(Object.assign("
+                             "document.createElement('style'), { textContent: '.top { position: static; }' })))")  # no sticky bar over an element
+        open_lab(page)
+        example(page, "1a")
+        shots.append(out / "example-1a.png")
+        page.locator("#results").screenshot(path=shots[-1])
+        example(page, "11")  # ceil_mode on (A) beside off (B)
+        shots.append(out / "compare.png")
+        page.locator("#results").screenshot(path=shots[-1])
+        open_lab(page, RECEPTIVE)
+        last = page.locator("[data-testid=stage][data-index='4'] img.map[data-stage='4']")
+        last.wait_for()
+        drawn(page)
+        box = last.bounding_box()
+        last.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.3})
+        page.locator("[data-testid=stage][data-index='0'] .rf-box").first.wait_for()
+        page.evaluate("document.getElementById('stages').scrollLeft = 0")  # from the input on
+        shots.append(out / "receptive-field.png")
+        page.locator("#stages").screenshot(path=shots[-1])
+        context.close()
+        browser.close()
+    return shots
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp), Path(tmp) / "server.log") as base:
+        for path in shoot(base, args.out):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    main()
