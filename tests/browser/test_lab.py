@@ -190,6 +190,20 @@ def test_builder_reorder_duplicate_remove_and_validate(page) -> None:
     assert "#s=" in page.url
 
 
+def test_new_cards_start_from_the_registry(page) -> None:
+    """A new card holds the catalogue's new_card; one that consumes pool indices points at the nearest producer."""
+    open_lab(page)  # the default pipeline: MaxPool2d(2, 2) on a 4×4 tensor
+    for type_ in ["ReLU", "MaxUnpool2d"]:
+        page.locator("#add-type").select_option(type_)
+        page.get_by_test_id("add-layer").click()
+    unpool = page.get_by_test_id("layer-card").nth(2)
+    assert unpool.locator("[data-param='indices_from']").input_value() == "1"
+    assert unpool.locator("[data-param='kernel_size']").input_value() == "2"
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-index='3']").wait_for()
+    assert stage_shapes(page) == ["1x1x4x4", "1x1x2x2", "1x1x2x2", "1x1x4x4"]
+
+
 def test_compare_max_and_avg_pooling_side_by_side(page) -> None:
     open_lab(page)
     page.get_by_test_id("examples").locator("[data-example='12c']").click()
