@@ -1,6 +1,14 @@
 // A store: one state object that views render from, replaced (never edited) through `update`, which
 // notifies every subscriber with the keys that changed. Pages keep their actions (the few functions
-// allowed to call `update`) beside their state shape, as lab-state.js does for the lab.
+// allowed to call `update`) beside their state shape, as lab-state.js does for the lab. A page:
+//
+//   const store = createStore({ jobs: [], selected: null });
+//   const actions = { select: (id) => store.update({ selected: id }) };
+//   export function mountJobList(store, actions, root) {            // a view: called from the entry module
+//     const render = (state) => root.replaceChildren(...state.jobs.map((j) => el("li", { text: j.id })));
+//     store.subscribe(render, ["jobs"]);                               // re-render when `jobs` changes
+//     render(store.state);
+//   }
 
 /** Freezes `value` and everything in it (plain objects and arrays), so only `update` changes the state. */
 export function deepFreeze(value) {
