@@ -7,12 +7,27 @@ string for 404/413/415/503. Bad input is never a 500.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from ..engine.errors import EngineError, InputError, LayerError
 from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: Any, where: str) -> M:
+    """``model`` validated from ``data`` that FastAPI did not parse itself (a loss's extra body fields, an
+    activation's query parameters); a refusal is FastAPI's own 422 with ``loc`` starting at ``where``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors(include_url=False)]) from exc
 
 
 def _layer_error(_: Request, exc: Exception) -> JSONResponse:

@@ -12,13 +12,13 @@ import logging
 
 from ..settings import Settings
 from .bundled import load_bundled
-from .cifar10 import CLASSES, Cifar10, Source, Split
+from .cifar10 import CLASSES, Cifar10, Split
 from .folder import is_image_folder, load_folder
 from .official import has_official_files, load_official
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CLASSES", "Cifar10", "Source", "Split", "load_cifar10"]
+__all__ = ["CLASSES", "Cifar10", "Split", "load_cifar10"]
 
 
 def load_cifar10(settings: Settings) -> Cifar10:

@@ -4,10 +4,10 @@ Nothing here imports the web layer; rendering, datasets, jobs and the API depend
 """
 
 from .errors import EngineError, InputError, LayerError, LimitError
-from .plan import LayerConfig, Plan, Stage, make_plan
+from .plan import make_plan
+from .records import LayerConfig, Mode, Plan, Stage, StageResult, Trace
 from .registry import REGISTRY, SPECS, Category, Kind, LayerSpec, Param
-from .run import StageResult, Trace, run_pipeline
-from .schema import Mode
+from .run import run_pipeline
 
 __all__ = [
     "REGISTRY",

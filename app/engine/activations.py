@@ -7,10 +7,10 @@ from typing import Any
 import torch
 
 from .errors import EngineError
-from .plan import LayerConfig, make_plan
+from .plan import make_plan
+from .records import LayerConfig, Mode
 from .registry import REGISTRY, Category
 from .run import _RNG_LOCK
-from .schema import Mode
 from .summary import tensor_values
 
 ACTIVATIONS: tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.category is Category.ACTIVATION)

@@ -8,7 +8,7 @@ from .registry import INDICES_FROM_DOC, REQUIRED, SPECS, LayerSpec, Param, PoolI
 
 
 def _param(param: Param) -> dict[str, Any]:
-    constraints: dict[str, Any] = {k: v for k, v in (("ge", param.ge), ("gt", param.gt), ("le", param.le)) if v is not None}
+    constraints: dict[str, Any] = dict(param.bounds)
     if param.choices:
         constraints["choices"] = list(param.choices)
     default = None if param.default is REQUIRED else param.default

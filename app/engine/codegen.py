@@ -11,9 +11,8 @@ from typing import Any
 
 import torch
 
-from .plan import Plan, Stage
+from .records import Mode, Plan, Stage
 from .registry import REQUIRED
-from .schema import Mode
 
 
 def _arg(value: Any) -> str:

@@ -7,23 +7,12 @@ expected, what it got and what to change; where no diagnosis fits, torch's own m
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import LayerError
-from .registry import REQUIRED, Category, LayerSpec, ReceptiveField, Shape
-
-if TYPE_CHECKING:
-    from .plan import Stage
-
-_PAIRED = ("kernel_size", "stride", "padding", "dilation")
-
-
-def _text(shape: Shape) -> str:
-    return "×".join(map(str, shape)) if shape else "a scalar"
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)  # type: ignore[return-value]
+from .records import Stage
+from .registry import REQUIRED, Category, LayerSpec, ReceptiveField
+from .shapes import pair, shape_text
 
 
 def layer_label(spec: LayerSpec, layer: dict[str, Any], position: int) -> str:
@@ -45,7 +34,7 @@ def _inferred_mismatch(stage: Stage) -> tuple[str, str] | None:
         if given is not None and given != actual:
             what = {"in_channels": "channels", "num_features": "channels", "in_features": "features"}[name]
             return name, (
-                f"expects {name}={given} but receives {actual} {what}: its input has shape {_text(shape)}. "
+                f"expects {name}={given} but receives {actual} {what}: its input has shape {shape_text(shape)}. "
                 f"Set {name} to {actual}, or leave it out to have it inferred."
             )
     return None
@@ -55,17 +44,17 @@ def _window_too_large(stage: Stage) -> tuple[str, str] | None:
     kw, shape = stage.kwargs, stage.input_shape
     if stage.spec.receptive_field is not ReceptiveField.WINDOW or len(shape) < 2:
         return None
-    kernel = _pair(kw["kernel_size"])
-    padding = _pair(kw.get("padding", 0)) if not isinstance(kw.get("padding", 0), str) else (0, 0)
-    dilation = _pair(kw.get("dilation", 1))
+    kernel = pair(kw["kernel_size"])
+    padding = pair(kw.get("padding", 0)) if not isinstance(kw.get("padding", 0), str) else (0, 0)
+    dilation = pair(kw.get("dilation", 1))
     size = shape[-2:]
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     padded = tuple(s + 2 * p for s, p in zip(size, padding, strict=True))
     if all(e <= p for e, p in zip(effective, padded, strict=True)):
         return None
     return "kernel_size", (
-        f"needs an input of at least {_text(effective)} after padding for its {_text(kernel)} window, "
-        f"but gets {_text(size)} (input {_text(shape)}, padding {_text(padding)}), padded to {_text(padded)}. "
+        f"needs an input of at least {shape_text(effective)} after padding for its {shape_text(kernel)} window, "
+        f"but gets {shape_text(size)} (input {shape_text(shape)}, padding {shape_text(padding)}), padded to {shape_text(padded)}. "
         "Use a smaller kernel_size, add padding, or remove a downsampling layer before it."
     )
 
@@ -75,14 +64,14 @@ def _padding_too_large(stage: Stage) -> tuple[str, str] | None:
     # Pooling windows (not convolutions) refuse padding over half the window.
     if stage.spec.receptive_field is not ReceptiveField.WINDOW or stage.spec.category is not Category.POOLING:
         return None
-    kernel, padding = _pair(kw["kernel_size"]), _pair(kw.get("padding", 0))
-    dilation = _pair(kw.get("dilation", 1))
+    kernel, padding = pair(kw["kernel_size"]), pair(kw.get("padding", 0))
+    dilation = pair(kw.get("dilation", 1))
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     if all(2 * p <= e for p, e in zip(padding, effective, strict=True)):
         return None
     return "padding", (
-        f"allows padding of at most half its window ({_text(tuple(e // 2 for e in effective))} for a "
-        f"{_text(effective)} window), but got padding={_text(padding)}. Lower padding or enlarge kernel_size."
+        f"allows padding of at most half its window ({shape_text(tuple(e // 2 for e in effective))} for a "
+        f"{shape_text(effective)} window), but got padding={shape_text(padding)}. Lower padding or enlarge kernel_size."
     )
 
 
@@ -103,7 +92,7 @@ def _unpool_indices(stage: Stage) -> tuple[str, str] | None:
         return None
     return "indices_from", (
         f"takes indices from layer {stage.indices_from + 1}, which must have the same shape as its input "
-        f"{_text(stage.input_shape)}; the layers in between changed it. Unpool right after the layers that keep the "
+        f"{shape_text(stage.input_shape)}; the layers in between changed it. Unpool right after the layers that keep the "
         "pooled shape, or point indices_from at a matching MaxPool2d."
     )
 
@@ -127,6 +116,6 @@ def explain_refusal(stage: Stage, layer: dict[str, Any], exc: BaseException) -> 
     return LayerError(
         stage.position,
         stage.spec.name,
-        f"{label} cannot run on an input of shape {_text(stage.input_shape)}; torch says: {torch_says}",
+        f"{label} cannot run on an input of shape {shape_text(stage.input_shape)}; torch says: {torch_says}",
         context=context,
     )

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from .plan import Stage
-
-
-def _text(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape)) if shape else "a scalar"
+from .records import Stage, Stats
+from .shapes import shape_text
 
 
 def _merged_batch(stage: Stage) -> str | None:
@@ -22,7 +19,7 @@ def _merged_batch(stage: Stage) -> str | None:
     if start is None or len(shape) < 2 or start % len(shape) != 0:
         return None
     return (
-        f"start_dim=0 merges the batch dimension: {shape[0]} samples of {_text(shape[1:])} became one vector of "
+        f"start_dim=0 merges the batch dimension: {shape[0]} samples of {shape_text(shape[1:])} became one vector of "
         f"{stage.output_shape[0]:,} values, so every later layer sees a single sample. "
         "Use start_dim=1 (the default) to keep one row per sample."
     )
@@ -33,11 +30,8 @@ def _unbatched_linear(stage: Stage) -> str | None:
         return None
     return (
         f"The input is one vector of {stage.input_shape[0]:,} values with no batch dimension, so the output "
-        f"{_text(stage.output_shape)} is a single answer for everything that went in."
+        f"{shape_text(stage.output_shape)} is a single answer for everything that went in."
     )
-
-
-Stats = dict[str, float | int | None]
 
 
 def stage_notes(stage: Stage, x: torch.Tensor, x_stats: Stats, y: torch.Tensor, stats: Stats, warned: list[str]) -> list[str]:

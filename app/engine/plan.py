@@ -8,9 +8,7 @@ complete constructor arguments the real run (and the ``code`` field) use.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -18,59 +16,9 @@ import torch.nn as nn
 
 from .errors import LayerError
 from .explain import explain_refusal, layer_label
-from .registry import REGISTRY, SPECS, Kind, LayerSpec, PoolIndices, Shape
-
-LayerConfig = dict[str, Any]
-
-
-@dataclass
-class Stage:
-    """One layer as it will be built: its spec, torch kwargs, shapes and any explicit tensors."""
-
-    position: int  # 0-based place in the request; the answer's "index" is position + 1
-    spec: LayerSpec
-    kwargs: dict[str, Any]
-    input_shape: Shape
-    output_shape: Shape
-    params: int
-    mult_adds: int
-    explicit: dict[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
-    indices_from: int | None = None  # position of the MaxPool2d feeding a MaxUnpool2d
-    indices_shape: Shape | None = None  # for a stage that returns indices
-
-    @property
-    def index(self) -> int:
-        return self.position + 1
-
-    @property
-    def returns_indices(self) -> bool:
-        return bool(self.kwargs.get("return_indices"))
-
-    def build(self, device: str | torch.device | None = None) -> nn.Module:
-        with torch.device(device) if device is not None else contextlib.nullcontext():
-            return self.spec.cls(**self.kwargs)
-
-
-@dataclass
-class Plan:
-    input_shape: Shape
-    stages: list[Stage]
-
-
-def _tuples(value: Any) -> Any:
-    # JSON arrays arrive as lists; torch's _size_2_t wants tuples (its repr shows them too).
-    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
-
-
-def _numel(shape: Shape) -> int:
-    out = 1
-    for n in shape:
-        out *= n
-    return out
-
-
-def _shape_text(shape: Shape) -> str:
-    return "×".join(map(str, shape)) if shape else "a scalar"
+from .records import LayerConfig, Plan, Stage
+from .registry import REGISTRY, SPECS, Kind, LayerSpec, PoolIndices
+from .shapes import Shape, as_tuples, numel, shape_text
 
 
 def _indices_sources(layers: list[LayerConfig]) -> dict[int, int]:
@@ -100,7 +48,7 @@ def _indices_sources(layers: list[LayerConfig]) -> dict[int, int]:
 
 
 def _constructor_kwargs(spec: LayerSpec, layer: LayerConfig, in_shape: Shape, position: int) -> dict[str, Any]:
-    kwargs = {p.name: _tuples(layer[p.name]) for p in spec.params if p.name in layer}
+    kwargs = {p.name: as_tuples(layer[p.name]) for p in spec.params if p.name in layer}
     if isinstance(kwargs.get("bias"), tuple):  # explicit bias values imply torch's bias=True
         kwargs["bias"] = True
     if spec.infer is not None:
@@ -110,7 +58,7 @@ def _constructor_kwargs(spec: LayerSpec, layer: LayerConfig, in_shape: Shape, po
                 position,
                 spec.name,
                 f"Layer {position + 1} ({spec.name}) expects a {ranks} input, but gets shape "
-                f"{_shape_text(in_shape)} ({len(in_shape)}-D). "
+                f"{shape_text(in_shape)} ({len(in_shape)}-D). "
                 + _rank_hint(spec, in_shape),
                 context={"expected": ranks, "got": list(in_shape)},
             )
@@ -146,8 +94,8 @@ def _explicit_tensors(stage_module: nn.Module, spec: LayerSpec, layer: LayerConf
             raise LayerError(
                 position,
                 spec.name,
-                f"{label}: {name} must have shape {_shape_text(tuple(target.shape))} (torch's layout for this "
-                f"layer), but the values given have shape {_shape_text(tuple(tensor.shape))}.",
+                f"{label}: {name} must have shape {shape_text(tuple(target.shape))} (torch's layout for this "
+                f"layer), but the values given have shape {shape_text(tuple(tensor.shape))}.",
                 param=name,
                 context={"expected": list(target.shape), "got": list(tensor.shape)},
             )
@@ -156,12 +104,12 @@ def _explicit_tensors(stage_module: nn.Module, spec: LayerSpec, layer: LayerConf
 
 
 def _check_limit(position: int, spec: LayerSpec, what: str, shape: Shape, max_elements: int, param: str | None = None) -> None:
-    n = _numel(shape)
+    n = numel(shape)
     if n > max_elements:
         raise LayerError(
             position,
             spec.name,
-            f"Layer {position + 1} ({spec.name}) would hold {_shape_text(shape)} = {n:,} values in its {what}, "
+            f"Layer {position + 1} ({spec.name}) would hold {shape_text(shape)} = {n:,} values in its {what}, "
             f"above this server's limit of {max_elements:,} (LAYERLAB_MAX_ELEMENTS). "
             "Use a smaller input, fewer channels or a larger stride.",
             param=param,

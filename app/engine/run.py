@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
@@ -19,39 +18,12 @@ import torch.nn as nn
 from .errors import InputError, LayerError
 from .explain import explain_refusal
 from .notes import stage_notes
-from .plan import LayerConfig, Plan, Stage, make_plan
-from .schema import Mode
+from .plan import make_plan
+from .records import LayerConfig, Mode, Plan, Stage, StageResult, Trace
+from .shapes import shape_text
 from .summary import tensor_stats
 
 _RNG_LOCK = threading.Lock()
-
-
-@dataclass
-class StageResult:
-    """What one layer did: the engine's plain record, formatted by the API and renderer."""
-
-    stage: Stage
-    module_repr: str
-    output: torch.Tensor
-    indices: torch.Tensor | None
-    time_ms: float
-    stats: dict[str, float | int | None] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Trace:
-    input: torch.Tensor
-    plan: Plan
-    stages: list[StageResult]
-    seed: int
-    mode: Mode
-    input_stats: dict[str, float | int | None] = field(default_factory=dict)
-    weights: dict[str, torch.Tensor] | None = None  # a trained state_dict loaded over the seeded weights
-
-    @property
-    def output(self) -> torch.Tensor:
-        return self.stages[-1].output if self.stages else self.input
 
 
 def check_input(x: torch.Tensor, max_elements: int) -> None:
@@ -93,7 +65,7 @@ def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.
         here, there = expected.get(key), weights.get(key)
         if here is not None and there is not None and here.shape == there.shape:
             continue
-        shape = lambda t: "×".join(map(str, t.shape)) if t.dim() else "a scalar"  # noqa: E731
+        shape = lambda t: shape_text(tuple(t.shape))  # noqa: E731
         if there is None:
             got = f"has {name} ({shape(here)}) here, which the checkpoint lacks"
         elif here is None:

@@ -8,7 +8,6 @@ the range checks that torch itself enforces live here, so a refusal carries pyda
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
@@ -25,18 +24,9 @@ NestedNumbers = TypeAliasType(
 )
 
 
-class Mode(StrEnum):
-    EVAL = "eval"
-    TRAIN = "train"
-
-
-def _bounds(param: Param) -> dict[str, float]:
-    return {k: v for k, v in (("ge", param.ge), ("gt", param.gt), ("le", param.le)) if v is not None}
-
-
 def _annotation(param: Param) -> Any:
     """The JSON type of one constructor argument, strict so 2.5 or true is never taken for an int."""
-    bounds = _bounds(param)
+    bounds = param.bounds
     integer = Annotated[int, Field(strict=True, **bounds)]
     number = Annotated[float, Field(strict=True, **bounds)]
     match param.kind:

@@ -20,9 +20,9 @@ import torch
 import torch.nn as nn
 
 from .errors import EngineError, LayerError
-from .plan import LayerConfig, Plan, make_plan
+from .plan import make_plan
+from .records import LayerConfig, Mode, Plan
 from .run import build_modules
-from .schema import Mode
 
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10

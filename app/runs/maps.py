@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..errors import NotFoundError
 from ..lru import ByteLRU
 from ..render import Colormap, Normalize, draw_stage, encode_png
 from ..render.layout import MapLayout
@@ -47,14 +46,10 @@ class StageMaps:
 
     def _draw(self, run_id: str, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
         result = self._runs.get(run_id)
-        n = len(result.trace.stages)
-        if not 0 <= k <= n:
-            raise NotFoundError(f"Run {run_id} has stages 0 to {n}; there is no stage {k}.")
+        tensor, stats = result.stage(k)
         key = (input_key(result) if k == 0 else run_id, k, query)
         drawn = self._maps.get(key)
         if drawn is None:
-            trace = result.trace
-            tensor, stats = (trace.input, trace.input_stats) if k == 0 else (trace.stages[k - 1].output, trace.stages[k - 1].stats)
             # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
             finite = not (stats["nan_count"] or stats["inf_count"]) and stats["min"] is not None
             picture = draw_stage(

@@ -16,9 +16,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine import LimitError, Mode, Trace, run_pipeline
+from ..engine.records import Stats
 from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
 from ..errors import NotFoundError
@@ -62,6 +64,15 @@ class RunResult:
     source: ResolvedInput
     trace: Trace
     code: str
+
+    def stage(self, k: int, *, first: int = 0) -> tuple[torch.Tensor, Stats]:
+        """Stage k's tensor and statistics (0 is the input, k is layer k's output); 404 outside ``first`` … last."""
+        n = len(self.trace.stages)
+        if not first <= k <= n:
+            raise NotFoundError(f"Run {self.run_id} has stages {first} to {n}; there is no stage {k}.")
+        if k == 0:
+            return self.trace.input, self.trace.input_stats
+        return self.trace.stages[k - 1].output, self.trace.stages[k - 1].stats
 
     @property
     def nbytes(self) -> int:

@@ -4,13 +4,12 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from ...engine import Mode
 from ...engine.activations import ACTIVATIONS, MAX_POINTS, activation_curve
 from ...engine.schema import layer_config, layer_models
 from ...errors import NotFoundError
+from ..errors import validated
 from ..schemas import CurveResponse
 
 router = APIRouter(prefix="/api/activations", tags=["activations"])
@@ -46,9 +45,6 @@ def curve(
     if type not in ACTIVATIONS:
         raise NotFoundError(f"{type!r} is not an activation layerlab knows; choose one of {', '.join(ACTIVATIONS)}.")
     params = {k: _query_value(v) for k, v in request.query_params.items() if k not in _RESERVED}
-    try:
-        layer = layer_models()[type].model_validate({"type": type, **params})
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]) from exc
+    layer = validated(layer_models()[type], {"type": type, **params}, "query")
     result = activation_curve(layer_config(layer), x_min, x_max, points, mode=mode, seed=seed)
     return CurveResponse(type=type, **result)

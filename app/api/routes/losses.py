@@ -4,13 +4,13 @@ from functools import cache
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...engine.losses import LOSSES, compute_loss
 from ...engine.schema import NestedFloats, NestedNumbers, params_model
 from ...errors import NotFoundError
 from ..deps import SettingsDep
+from ..errors import validated
 from ..schemas import LossResponse
 
 router = APIRouter(prefix="/api/losses", tags=["losses"])
@@ -41,10 +41,7 @@ def loss(type: str, body: LossRequest, settings: SettingsDep) -> LossResponse:
     if type not in LOSSES:
         raise NotFoundError(f"{type!r} is not a loss layerlab knows; choose one of {', '.join(LOSSES)}.")
     extra: dict[str, Any] = dict(body.model_extra or {})
-    try:
-        params = _params_model(type).model_validate(extra).model_dump(exclude_unset=True)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from exc
+    params = validated(_params_model(type), extra, "body").model_dump(exclude_unset=True)
     result = compute_loss(
         type,
         body.input,

@@ -11,7 +11,7 @@ from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
 from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
-from ...runs import MapQuery, RunResult
+from ...runs import MapQuery
 from ...trace_table import trace_table
 from ..deps import MapsDep, RunsDep
 from ..schemas import MapLayoutResponse, map_layout_response
@@ -27,16 +27,6 @@ _HEADERS = {"Cache-Control": "public, max-age=86400, immutable"}
 
 def _png(image) -> Response:
     return Response(encode_png(image), media_type="image/png", headers=_HEADERS)
-
-
-def _check(result: RunResult, k: int, first: int = 0) -> None:
-    n = len(result.trace.stages)
-    if not first <= k <= n:
-        raise NotFoundError(f"Run {result.run_id} has stages {first} to {n}; there is no stage {k}.")
-
-
-def _stage(result: RunResult, k: int):
-    return result.trace.input if k == 0 else result.trace.stages[k - 1].output
 
 
 def map_query(
@@ -87,7 +77,7 @@ def run_trace_text(run_id: str, runs: RunsDep) -> PlainTextResponse:
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
 def stage_weights(run_id: str, k: Layer, runs: RunsDep, normalize: Normalize = Normalize.SHARED) -> Response:
     result = runs.get(run_id)
-    _check(result, k, first=1)
+    result.stage(k, first=1)  # 404 for a layer the run does not have
     weight = stage_weight(result.trace, k)
     if weight is None:
         raise NotFoundError(f"Layer {k} ({result.trace.stages[k - 1].module_repr}) has no weight.")
@@ -104,11 +94,11 @@ def stage_indices(
     run_id: str, k: Layer, runs: RunsDep, sample: Annotated[int | None, Query(ge=0)] = None
 ) -> Response:
     result = runs.get(run_id)
-    _check(result, k, first=1)
+    result.stage(k, first=1)  # 404 for a layer the run does not have
     indices = result.trace.stages[k - 1].indices
     if indices is None:
-        raise NotFoundError(f"Layer {k} returns no indices (MaxPool2d with return_indices=true does).")
-    mask = indices_mask(indices, _stage(result, k - 1))
+        raise NotFoundError(f"Layer {k} returns no pool indices (a layer that produces them, with return_indices=true, does).")
+    mask = indices_mask(indices, result.stage(k - 1)[0])
     try:
         image = draw_stage(mask, from_image=False, colormap=Colormap.GREY, normalize=Normalize.SHARED, sample=sample)
     except RenderError as exc:

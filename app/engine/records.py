@@ -1,0 +1,92 @@
+"""The engine's records: what a plan and a run produce, as plain data.
+
+:mod:`.plan` makes :class:`Plan`\\ s of :class:`Stage`\\ s, :mod:`.run` makes :class:`Trace`\\ s of
+:class:`StageResult`\\ s; :mod:`.explain`, :mod:`.notes` and :mod:`.codegen` only read them, and the
+API and the renderer format them (torchinfo's ``LayerInfo`` split). Nothing here computes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .registry import LayerSpec
+from .shapes import Shape
+
+LayerConfig = dict[str, Any]
+"""One layer as the request gave it: ``{"type": "Conv2d", "out_channels": 6, …}`` (only what was set)."""
+
+Stats = dict[str, float | int | None]
+"""min, max, mean, std, zero_fraction, nan_count, inf_count (see :func:`.summary.tensor_stats`)."""
+
+
+class Mode(StrEnum):
+    EVAL = "eval"
+    TRAIN = "train"
+
+
+@dataclass
+class Stage:
+    """One layer as it will be built: its spec, torch kwargs, shapes and any explicit tensors."""
+
+    position: int  # 0-based place in the request; the answer's "index" is position + 1
+    spec: LayerSpec
+    kwargs: dict[str, Any]
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    mult_adds: int
+    explicit: dict[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
+    indices_from: int | None = None  # position of the layer whose pool indices this one consumes
+    indices_shape: Shape | None = None  # for a stage that returns indices
+
+    @property
+    def index(self) -> int:
+        return self.position + 1
+
+    @property
+    def returns_indices(self) -> bool:
+        return bool(self.kwargs.get("return_indices"))
+
+    def build(self, device: str | torch.device | None = None) -> nn.Module:
+        with torch.device(device) if device is not None else contextlib.nullcontext():
+            return self.spec.cls(**self.kwargs)
+
+
+@dataclass
+class Plan:
+    input_shape: Shape
+    stages: list[Stage]
+
+
+@dataclass
+class StageResult:
+    """What one layer did: the engine's plain record, formatted by the API and renderer."""
+
+    stage: Stage
+    module_repr: str
+    output: torch.Tensor
+    indices: torch.Tensor | None
+    time_ms: float
+    stats: Stats = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    input: torch.Tensor
+    plan: Plan
+    stages: list[StageResult]
+    seed: int
+    mode: Mode
+    input_stats: Stats = field(default_factory=dict)
+    weights: dict[str, torch.Tensor] | None = None  # a trained state_dict loaded over the seeded weights
+
+    @property
+    def output(self) -> torch.Tensor:
+        return self.stages[-1].output if self.stages else self.input

@@ -1,0 +1,23 @@
+"""The layer registry: the only place a layer type is described (see :mod:`.table`).
+
+``spec`` holds the vocabulary (:class:`LayerSpec`, :class:`Param` and the enums dispatched on),
+``costs`` the shape arithmetic the entries use, ``table`` the entries themselves.
+"""
+
+from .spec import INDICES_FROM_DOC, REQUIRED, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
+from .table import SPECS
+
+REGISTRY: dict[str, LayerSpec] = {spec.name: spec for spec in SPECS}
+
+__all__ = [
+    "INDICES_FROM_DOC",
+    "REGISTRY",
+    "REQUIRED",
+    "SPECS",
+    "Category",
+    "Kind",
+    "LayerSpec",
+    "Param",
+    "PoolIndices",
+    "ReceptiveField",
+]

@@ -1,0 +1,132 @@
+"""The vocabulary of the layer registry: what a layer type declares (:class:`LayerSpec`), how each
+constructor argument is written (:class:`Param`, :class:`Kind`) and the closed sets the engine and
+the page dispatch on (:class:`ReceptiveField`, :class:`PoolIndices`, :class:`Category`).
+
+Data only; the entries themselves are in :mod:`app.engine.registry.table`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import torch.nn as nn
+
+from ..shapes import Shape
+
+
+class Category(StrEnum):
+    CONVOLUTION = "convolution"
+    POOLING = "pooling"
+    UNPOOLING = "unpooling"
+    RESAMPLING = "resampling"
+    ACTIVATION = "activation"
+    LINEAR = "linear"
+    RESHAPE = "reshape"
+    REGULARIZATION = "regularization"
+    NORMALIZATION = "normalization"
+
+
+class ReceptiveField(StrEnum):
+    """Which values of a layer's input feed one value of its output: the page's receptive-field rule.
+
+    A new spatial layer picks the rule whose index arithmetic torch uses for it; the page refuses to
+    outline a rule it does not know rather than treating it as the identity.
+    """
+
+    ELEMENTWISE = "elementwise"  # output (n, c, y, x) reads input (n, c, y, x) only
+    WINDOW = "window"  # kernel_size, stride, padding, dilation (and groups) slide a window
+    TRANSPOSED_WINDOW = "transposed_window"  # each input value is spread over a window of the output
+    ADAPTIVE = "adaptive"  # windows chosen so the output has output_size
+    RESAMPLE = "resample"  # Upsample's source indices for its mode
+    SOFTMAX = "softmax"  # every value along `dim`
+    FLATTEN = "flatten"  # dimensions start_dim … end_dim merged, order kept
+    EVERYTHING = "everything"  # every value of the last dimension (Linear)
+
+
+class PoolIndices(StrEnum):
+    """A layer's part in handing pool indices on (MaxPool2d → MaxUnpool2d)."""
+
+    PRODUCES = "produces"  # returns indices when return_indices (or when a later layer consumes them)
+    CONSUMES = "consumes"  # takes them from the earlier producer named by ``indices_from``
+
+
+class Kind(StrEnum):
+    """How a parameter is written in JSON (and in torch's signature)."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"  # one of a fixed set of strings
+    INT_OR_PAIR = "int_or_pair"  # 3 or [3, 2], torch's _size_2_t
+    FLOAT_OR_PAIR = "float_or_pair"  # Upsample's scale_factor
+    PADDING = "padding"  # int, pair, or "valid"/"same" (Conv2d only)
+    OUTPUT_SIZE = "output_size"  # adaptive pools: int or pair whose items may be null
+    TENSOR = "tensor"  # a number or nested lists of numbers (losses' weight, pos_weight)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    default: Any
+    doc: str
+    ge: float | None = None  # inclusive lower bound (each item of a pair)
+    gt: float | None = None  # exclusive lower bound
+    le: float | None = None  # inclusive upper bound
+    choices: tuple[str, ...] = ()
+    nullable: bool = False  # None is a meaningful value (torch's Optional[...])
+    inferred: bool = False  # filled from the incoming shape when left out (like torch's Lazy modules)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED and not self.inferred
+
+    @property
+    def bounds(self) -> dict[str, float]:
+        """The numeric constraints that are set, by pydantic's names (``ge``, ``gt``, ``le``)."""
+        return {k: v for k, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le)) if v is not None}
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    cls: type[nn.Module]
+    category: Category
+    doc: str
+    params: tuple[Param, ...] = ()
+    formula: str = "Output has the same shape as the input."
+    # Inferred constructor arguments from the incoming shape, e.g. {"in_channels": C}.
+    infer: Callable[[Shape], dict[str, int]] | None = None
+    # Which input ranks the layer accepts, in words and as a check (None: any rank).
+    input_ranks: tuple[int, ...] | None = None
+    # Explicit tensors a request may give; "bias" is also torch's on/off flag where it has one.
+    tensors: tuple[str, ...] = ()
+    # Multiply-accumulate count of one forward pass from the module, its input and output shapes.
+    mult_adds: Callable[[nn.Module, Shape, Shape], int] | None = None
+    receptive_field: ReceptiveField = ReceptiveField.ELEMENTWISE
+    pool_indices: PoolIndices | None = None
+    # Parameters whose null or absent value takes another's: {"stride": "kernel_size"} for pooling.
+    defaults_from: Mapping[str, str] = field(default_factory=dict)
+    # The arguments a card added in the lab starts with (required ones given sensible values).
+    new_card: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+
+INDICES_FROM_DOC = "Index (as answered, 1-based) of the earlier layer whose pool indices to use (required)."
+"""The extra request field of a layer that consumes pool indices (MaxUnpool2d)."""
