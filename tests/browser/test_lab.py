@@ -166,6 +166,17 @@ def test_example_link_reproduces_view(page, browser, server) -> None:
     other.close()
 
 
+def test_a_link_pasted_into_the_tab_loads_and_runs(page) -> None:
+    """Only the hash changes (no reload): the state in it replaces the page's and runs, as a fresh page would."""
+    open_lab(page)
+    state = {"input": {"source": "tensor", "data": [[1.0, -2.0], [3.0, -4.0]], "shape": [1, 1, 2, 2]}, "layers": [{"type": "ReLU"}]}
+    raw = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    page.evaluate("raw => { location.hash = 's=' + raw; }", raw)
+    page.locator("[data-testid=stage][data-index='1']").wait_for()
+    assert [c.get_by_test_id("layer-type").input_value() for c in page.get_by_test_id("layer-card").all()] == ["ReLU"]
+    assert page.locator("[data-testid=stage][data-index='1'] table.matrix td").all_text_contents() == ["1", "0", "3", "0"]
+
+
 def test_builder_reorder_duplicate_remove_and_validate(page) -> None:
     open_lab(page)
     cards = page.get_by_test_id("layer-card")
