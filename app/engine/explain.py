@@ -59,6 +59,20 @@ def _window_too_large(stage: Stage) -> tuple[str, str] | None:
     )
 
 
+def _negative_zero_padding(stage: Stage) -> tuple[str, str] | None:
+    # torch crops with a negative padding only through F.pad (padding_mode other than 'zeros');
+    # the zeros path refuses it on the CPU although the meta kernel accepts it.
+    kw = stage.kwargs
+    padding = kw.get("padding", 0)
+    has_mode = any(p.name == "padding_mode" for p in stage.spec.params)
+    if not has_mode or kw.get("padding_mode", "zeros") != "zeros" or isinstance(padding, str) or min(pair(padding)) >= 0:
+        return None
+    return "padding", (
+        f"pads with zeros, which cannot be negative, but got padding={shape_text(pair(padding))}. "
+        "Use padding ≥ 0, or padding_mode 'replicate' or 'circular' to crop the input instead."
+    )
+
+
 def _padding_too_large(stage: Stage) -> tuple[str, str] | None:
     kw = stage.kwargs
     # Pooling windows (not convolutions) refuse padding over half the window.
@@ -97,7 +111,7 @@ def _unpool_indices(stage: Stage) -> tuple[str, str] | None:
     )
 
 
-_DIAGNOSES = (_inferred_mismatch, _window_too_large, _padding_too_large, _groups, _unpool_indices)
+_DIAGNOSES = (_negative_zero_padding, _inferred_mismatch, _window_too_large, _padding_too_large, _groups, _unpool_indices)
 
 
 def explain_refusal(stage: Stage, layer: dict[str, Any], exc: BaseException) -> LayerError:

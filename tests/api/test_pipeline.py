@@ -114,6 +114,7 @@ def test_linear_after_flatten_names_the_real_feature_count(client: TestClient) -
         ),
         ([{"type": "Conv2d", "out_channels": 2, "kernel_size": 3, "weight": [[1.0]]}], 0, ["weight", "2×3×3×3"]),
         ([{"type": "Hardtanh", "min_val": 2.0, "max_val": 1.0}], 0, ["Hardtanh"]),
+        ([{"type": "Conv2d", "out_channels": 2, "kernel_size": 1, "padding": [1, -1]}], 0, ["padding", "zeros", "replicate"]),
     ],
 )
 def test_refusals_point_at_the_layer_and_say_what_to_change(client: TestClient, layers: list[dict], position: int, words: list[str]) -> None:
@@ -268,3 +269,10 @@ def test_batchnorm_refuses_one_value_per_channel_only_in_train_mode(client: Test
     assert r.status_code == status, r.text
     if status == 422:
         assert r.json()["detail"][0]["loc"] == ["body", "layers", 0]
+
+
+def test_negative_padding_crops_like_torch_outside_zeros_mode(run_ok) -> None:
+    # torch pads through F.pad for these modes, and a negative pad there crops.
+    layer = {"type": "Conv2d", "out_channels": 1, "kernel_size": 1, "padding": [1, -1], "padding_mode": "replicate"}
+    answer = run_ok([layer], {"source": "tensor", "data": [[1.0, 2.0, 3.0]], "shape": [1, 1, 1, 3]})
+    assert answer["layers"][0]["output_shape"] == [1, 1, 3, 1]

@@ -94,8 +94,8 @@ SPATIAL: tuple[LayerSpec, ...] = (
                 "padding",
                 Kind.PADDING,
                 0,
-                "Padding on both sides, or 'valid' (none) / 'same' (output as large as the input; stride 1 only).",
-                ge=0,
+                "Padding on both sides, or 'valid' (none) / 'same' (output as large as the input; stride 1 only). "
+                "Negative crops, which torch allows with a padding_mode other than 'zeros'.",
                 choices=("valid", "same"),
             ),
             _dilation(),
