@@ -87,7 +87,7 @@ def job_summary(feed: JobFeed) -> JobSummary:
         error=status.get("error"),
         device=status.get("device"),
         dataset=status.get("dataset"),
-        config={**config.model_dump(mode="json"), "layers": config.engine_layers()},  # layers as they were given
+        config=config.as_json(),
         progress=Progress(**progress(status, feed.records, config.epochs)),
         checkpoints=feed.folder.checkpoint_epochs(),
     )

@@ -56,6 +56,10 @@ class JobConfig(BaseModel):
     def engine_layers(self) -> list[dict[str, Any]]:
         return [layer_config(layer) for layer in self.layers]
 
+    def as_json(self) -> dict[str, Any]:
+        """Every top-level field (defaults filled in), layers as they were given (torch's defaults left out)."""
+        return {**self.model_dump(mode="json"), "layers": self.engine_layers()}
+
     def train_spec(self) -> TrainSpec:
         return TrainSpec(
             layers=self.engine_layers(),

@@ -101,7 +101,7 @@ class JobFolder:
     def create(cls, jobs_dir: Path, config: JobConfig) -> JobFolder:
         folder = cls(jobs_dir / new_job_id())
         folder.checkpoints.mkdir(parents=True)
-        (folder.path / "config.json").write_text(config.model_dump_json())
+        (folder.path / "config.json").write_text(json.dumps(config.as_json()))
         folder.write_status(status=JobStatus.QUEUED, created=time.time())
         return folder
 

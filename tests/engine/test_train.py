@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from app.engine.errors import LayerError
-from app.engine.train import EpochRecord, StepRecord, TrainData, TrainSpec, train
+from app.engine.errors import EngineError, LayerError
+from app.engine.train import Device, EpochRecord, StepRecord, TrainData, TrainSpec, resolve_device, train
 from app.jobs.config import EXAMPLE_14, JobConfig
 
 SMALL = [
@@ -77,3 +77,10 @@ def test_a_pipeline_that_does_not_end_in_ten_outputs_is_refused_at_its_last_laye
 def test_default_config_is_example_14():
     config = JobConfig()
     assert config.engine_layers() == EXAMPLE_14 and (config.lr, config.batch_size, config.epochs) == (0.01, 64, 1)
+
+
+def test_device_auto_uses_cuda_exactly_when_torch_sees_one():
+    assert resolve_device(Device.AUTO).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(EngineError, match="no CUDA device"):
+            resolve_device(Device.CUDA)

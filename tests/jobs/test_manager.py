@@ -1,0 +1,70 @@
+"""The job manager under a real server process: shutdown with a stream open and a job running."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG = {
+    "layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
+    "batch_size": 5,
+    "epochs": 1000,
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ctrl_c_stops_the_server_promptly_with_a_stream_open_and_fails_its_job(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")} | {"LAYERLAB_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        job_id = httpx.post(f"{base}/api/jobs", json=LONG).json()["job_id"]
+        seen: list[str] = []
+        first_step = threading.Event()
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{base}/api/jobs/{job_id}/events", timeout=None) as response:
+                for line in response.iter_lines():
+                    seen.append(line)
+                    if line == "event: step":
+                        first_step.set()
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        assert first_step.wait(120), "no step event"
+        server.send_signal(signal.SIGINT)
+        listener.join(5)
+        assert not listener.is_alive()  # the server ended the stream at once rather than wait for the client
+        # uvicorn waits for open responses before the lifespan's shutdown: it got there, so it exits.
+        # (Interpreter teardown after uvicorn finished takes ~20 s on a loaded 2-core machine, job or not.)
+        server.wait(90)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    status = json.loads((tmp_path / "jobs" / job_id / "status.json").read_text())
+    assert status["status"] == "failed" and "server shut down" in status["error"]
