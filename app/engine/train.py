@@ -23,6 +23,7 @@ from .errors import EngineError, LayerError
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan
 from .run import build_modules
+from .shapes import shape_text
 
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10
@@ -117,7 +118,7 @@ def plan_for_training(layers: list[LayerConfig], batch_size: int, max_elements: 
     plan = make_plan((batch_size, *IMAGE_SHAPE), layers, max_elements, training=True)
     out = plan.stages[-1].output_shape if plan.stages else plan.input_shape
     if tuple(out) != (batch_size, NUM_CLASSES):
-        shown = "×".join(map(str, out))
+        shown = shape_text(tuple(out))
         last = plan.stages[-1]
         raise LayerError(
             last.position,

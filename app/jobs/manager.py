@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.errors import InputError
+from ..engine.shapes import shape_text
 from ..engine.train import IMAGE_SHAPE, plan_for_training
 from ..errors import FieldError, NotFoundError
 from ..inputs import resolve_input
@@ -129,7 +130,7 @@ class JobManager:
             raise FieldError(
                 ["probe"],
                 f"The probe must be images shaped N×3×32×32 like CIFAR-10 (the network's input); it has shape "
-                f"{'×'.join(map(str, probe.shape))}. For an upload, set resize to [32, 32].",
+                f"{shape_text(tuple(probe.shape))}. For an upload, set resize to [32, 32].",
             )
         queued = sum(1 for f in self._folders() if f.status().get("status") == JobStatus.QUEUED)
         if len(self._launched) >= self.settings.max_jobs and queued >= MAX_QUEUED:
