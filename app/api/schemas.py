@@ -41,6 +41,7 @@ class LayerResult(BaseModel):
     values: Any = Field(None, description="Exact output when at most 4,096 elements, else null (non-finite → null).")
     indices: Any = Field(None, description="MaxPool2d/AdaptiveMaxPool2d with return_indices: where each max came from.")
     image_url: str
+    size_formula: str = Field(description="The output size as its formula with this layer's numbers filled in.")
     time_ms: float
     notes: list[str] = Field(default_factory=list, description="What a learner might miss: lost batch dimension, no-op, warnings.")
 
@@ -76,6 +77,7 @@ def run_response(result: RunResult) -> RunResponse:
             values=tensor_values(s.output),
             indices=tensor_values(s.indices),
             image_url=map_url(run_id, s.stage.index),
+            size_formula=s.stage.size_formula,
             time_ms=round(s.time_ms, 4),
             notes=s.notes,
         )

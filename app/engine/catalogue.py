@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import INDICES_FROM_DOC, REQUIRED, SPECS, LayerSpec, Param, PoolIndices
+from .registry import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REQUIRED, SPECS, LayerSpec, Param, PoolIndices
 
 
 def _param(param: Param) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def _param(param: Param) -> dict[str, Any]:
 
 
 def _entry(spec: LayerSpec) -> dict[str, Any]:
-    extra = {"indices_from": INDICES_FROM_DOC} if spec.pool_indices is PoolIndices.CONSUMES else {}
+    extra = {"indices_from": INDICES_FROM_DOC, "output_size": OUTPUT_SIZE_DOC} if spec.pool_indices is PoolIndices.CONSUMES else {}
     return {
         "type": spec.name,
         "torch_class": f"torch.nn.{spec.name}",

@@ -74,6 +74,7 @@ def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = No
         previous = "x"
         for s in plan.stages:
             args = previous + (f", indices{s.indices_from + 1}" if s.indices_from is not None else "")
+            args += f", output_size={_arg(s.output_size)}" if s.output_size else ""
             target = f"x{s.index}, indices{s.index}" if s.returns_indices else f"x{s.index}"
             lines.append(f"    {target} = model[{s.position}]({args})")
             previous = f"x{s.index}"

@@ -43,3 +43,11 @@ class InputError(EngineError):
 
 class LimitError(EngineError):
     """A request that would exceed a configured limit."""
+
+
+class QueryError(EngineError):
+    """A query parameter that names something the run does not have (an index outside the output)."""
+
+    def __init__(self, message: str, field_name: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name

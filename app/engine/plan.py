@@ -19,6 +19,7 @@ from .explain import explain_refusal, layer_label
 from .records import LayerConfig, Plan, Stage
 from .registry import REGISTRY, SPECS, Kind, LayerSpec, PoolIndices
 from .shapes import Shape, as_tuples, numel, shape_text
+from .sizes import size_formula, unpool_note
 
 
 def _indices_sources(layers: list[LayerConfig]) -> dict[int, int]:
@@ -122,15 +123,15 @@ def _meta_unsupported(exc: Exception) -> bool:
     return isinstance(exc, NotImplementedError) or "meta" in str(exc).lower()
 
 
-def _forward_on_cpu(stage: Stage, layer: LayerConfig, meta_args: list[torch.Tensor], training: bool) -> Any:
+def _forward_on_cpu(stage: Stage, layer: LayerConfig, x: torch.Tensor, indices: torch.Tensor | None, training: bool) -> Any:
     """Shape inference for the rare op meta cannot run: zeros on the CPU, RNG state put back.
 
     The input already passed the element limit; such ops (normalisation) keep the input's size.
     """
-    args = [torch.zeros(a.shape, dtype=a.dtype) for a in meta_args]
+    cpu_indices = None if indices is None else torch.zeros(indices.shape, dtype=indices.dtype)
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
-            return stage.build().train(training)(*args)
+            return stage.forward(stage.build().train(training), torch.zeros(x.shape), cpu_indices)
     except Exception as exc:
         raise explain_refusal(stage, layer, exc) from exc
 
@@ -154,6 +155,7 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, 
             if position in needs_indices:
                 kwargs["return_indices"] = True
             stage = Stage(position, spec, kwargs, shape, shape, 0, 0, indices_from=sources.get(position))
+            stage.output_size = as_tuples(layer.get("output_size"))
             try:
                 module = stage.build("meta").train(training)
             except Exception as exc:  # torch's constructor refused the arguments
@@ -163,17 +165,17 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, 
             stage.params = sum(p.numel() for p in module.parameters())
             stage.explicit = _explicit_tensors(module, spec, layer, position)
             x = torch.empty(shape, device="meta")
-            args: list[torch.Tensor] = [x]
+            indices = None
             if stage.indices_from is not None:
                 source = stages[stage.indices_from]
                 assert source.indices_shape is not None
-                args.append(torch.empty(source.indices_shape, dtype=torch.long, device="meta"))
+                indices = torch.empty(source.indices_shape, dtype=torch.long, device="meta")
             try:
-                out = module(*args)
+                out = stage.forward(module, x, indices)
             except Exception as exc:  # torch refused the input for this layer …
                 if not _meta_unsupported(exc):
                     raise explain_refusal(stage, layer, exc) from exc
-                out = _forward_on_cpu(stage, layer, args, training)  # … or only its meta kernel is missing
+                out = _forward_on_cpu(stage, layer, x, indices, training)  # … or only its meta kernel is missing
             if isinstance(out, tuple):
                 out, indices = out
                 stage.indices_shape = tuple(indices.shape)
@@ -181,6 +183,11 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, 
             _check_limit(position, spec, "output", stage.output_shape, max_elements)
             if spec.mult_adds is not None:
                 stage.mult_adds = spec.mult_adds(module, shape, stage.output_shape)
+            stage.size_formula = size_formula(spec.arithmetic, module, shape, stage.output_shape)
+            if stage.indices_from is not None:
+                pool = stages[stage.indices_from]
+                note = unpool_note(pool.index, pool.input_shape, pool.output_shape, stage.output_shape)
+                stage.size_notes = [note] if note else []
             stages.append(stage)
             shape = stage.output_shape
     return Plan(tuple(input_shape), stages)

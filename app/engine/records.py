@@ -44,6 +44,9 @@ class Stage:
     explicit: dict[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
     indices_from: int | None = None  # position of the layer whose pool indices this one consumes
     indices_shape: Shape | None = None  # for a stage that returns indices
+    output_size: Shape | None = None  # MaxUnpool2d's forward argument, when the request gives it
+    size_formula: str = ""  # the output size with the numbers filled in (app.engine.sizes)
+    size_notes: list[str] = field(default_factory=list)  # e.g. unpooling that cannot restore the pool's size
 
     @property
     def index(self) -> int:
@@ -52,6 +55,12 @@ class Stage:
     @property
     def returns_indices(self) -> bool:
         return bool(self.kwargs.get("return_indices"))
+
+    def forward(self, module: nn.Module, x: torch.Tensor, indices: torch.Tensor | None) -> Any:
+        """Call the module as the ``code`` field does: with the pool's indices and output_size when given."""
+        if indices is None:
+            return module(x)
+        return module(x, indices, **({"output_size": self.output_size} if self.output_size else {}))
 
     def build(self, device: str | torch.device | None = None) -> nn.Module:
         with torch.device(device) if device is not None else contextlib.nullcontext():

@@ -86,6 +86,15 @@ def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.
             module.load_state_dict(own)
 
 
+def rebuild_modules(trace: Trace) -> list[nn.Module]:
+    """The run's modules again, with the same weights: seeded and built in order as the run was, then its
+    trained weights if it had any. Runs keep tensors, not modules."""
+    # Same lock as the runs, so no other request reseeds the global RNG meanwhile.
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(trace.seed)
+        return build_modules(trace.plan, trace.mode, trace.weights)
+
+
 def _config_of(stage: Stage) -> LayerConfig:
     return {"type": stage.spec.name, **stage.kwargs}
 
@@ -114,15 +123,12 @@ def run_pipeline(
         modules = build_modules(plan, mode, weights)
         current, current_stats = x, input_stats
         for stage, module in zip(plan.stages, modules, strict=True):
-            args = [current.clone() if getattr(module, "inplace", False) else current]
-            if stage.indices_from is not None:
-                indices = results[stage.indices_from].indices
-                assert indices is not None
-                args.append(indices)
+            arg = current.clone() if getattr(module, "inplace", False) else current
+            pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
             seen = len(caught)
             start = time.perf_counter()
             try:
-                out = module(*args)
+                out = stage.forward(module, arg, pool_indices)
             except Exception as exc:  # data-dependent refusals the meta pass cannot see
                 raise explain_refusal(stage, _config_of(stage), exc) from exc
             elapsed = (time.perf_counter() - start) * 1000

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from typing_extensions import TypeAliasType
 
-from .registry import INDICES_FROM_DOC, REGISTRY, REQUIRED, Kind, LayerSpec, Param, PoolIndices
+from .registry import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REGISTRY, REQUIRED, Kind, LayerSpec, Param, PoolIndices
 
 # Nested lists of numbers: torch's own layouts for weight and bias (depth checked against the module).
 NestedFloats = TypeAliasType("NestedFloats", Union[float, list["NestedFloats"]])  # noqa: UP007
@@ -78,6 +78,8 @@ def _layer_model(spec: LayerSpec) -> type[BaseModel]:
         )
     if spec.pool_indices is PoolIndices.CONSUMES:
         fields["indices_from"] = (Annotated[int, Field(strict=True, ge=1)], Field(..., description=INDICES_FROM_DOC))
+        side = Annotated[int, Field(strict=True, ge=1)]
+        fields["output_size"] = (tuple[side, side] | None, Field(None, description=OUTPUT_SIZE_DOC))
     return create_model(
         f"{spec.name}Layer",
         __config__=ConfigDict(extra="forbid", title=spec.name),

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from ..engine.run import _RNG_LOCK, Trace, build_modules
+from ..engine.run import Trace, rebuild_modules
 
 
 def stage_weight(trace: Trace, k: int) -> torch.Tensor | None:
     """Layer k's ``weight`` (1-based), or None when it has none."""
-    # Same lock as the engine's runs, so no other request reseeds the global RNG meanwhile.
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(trace.seed)
-        modules = build_modules(trace.plan, trace.mode, trace.weights)
-    weight = getattr(modules[k - 1], "weight", None)
+    weight = getattr(rebuild_modules(trace)[k - 1], "weight", None)
     return weight.detach() if isinstance(weight, torch.Tensor) else None

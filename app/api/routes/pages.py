@@ -10,12 +10,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ... import __version__
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[3] / "templates")
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATES = Jinja2Templates(directory=ROOT / "templates")
+FAVICON = ROOT / "static" / "favicon.svg"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -40,5 +42,11 @@ def api_docs() -> HTMLResponse:
         title=f"layerlab {__version__} — API",
         swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
         swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
-        swagger_favicon_url="data:,",
+        swagger_favicon_url="/static/favicon.svg",
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for /favicon.ico before reading the page's icon link: the same SVG."""
+    return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

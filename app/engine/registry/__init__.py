@@ -4,16 +4,18 @@
 ``costs`` the shape arithmetic the entries use, ``table`` the entries themselves.
 """
 
-from .spec import INDICES_FROM_DOC, REQUIRED, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
+from .spec import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
 from .table import SPECS
 
 REGISTRY: dict[str, LayerSpec] = {spec.name: spec for spec in SPECS}
 
 __all__ = [
     "INDICES_FROM_DOC",
+    "OUTPUT_SIZE_DOC",
     "REGISTRY",
     "REQUIRED",
     "SPECS",
+    "Arithmetic",
     "Category",
     "Kind",
     "LayerSpec",

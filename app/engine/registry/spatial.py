@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from ..shapes import Shape
 from .costs import channels, conv_mult_adds, conv_transpose_mult_adds
-from .spec import REQUIRED, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
+from .spec import REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
 
 _IMAGE_RANKS = (3, 4)  # (N, C, H, W), or unbatched (C, H, W) as torch accepts
 
@@ -107,6 +107,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         conv_mult_adds,
         receptive_field=ReceptiveField.WINDOW,
         new_card={"out_channels": 8, "kernel_size": 3, "padding": 1},
+        arithmetic=Arithmetic.CONVOLUTION,
     ),
     _convolution(
         nn.ConvTranspose2d,
@@ -126,6 +127,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         conv_transpose_mult_adds,
         receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
         new_card={"out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1},  # doubles H and W (DCGAN's)
+        arithmetic=Arithmetic.TRANSPOSED_CONVOLUTION,
     ),
     _kernel_pooling(
         nn.MaxPool2d,
@@ -142,6 +144,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         _POOL_FORMULA,
         receptive_field=ReceptiveField.WINDOW,
         pool_indices=PoolIndices.PRODUCES,
+        arithmetic=Arithmetic.MAX_POOL,
     ),
     _kernel_pooling(
         nn.AvgPool2d,
@@ -157,6 +160,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         ),
         _POOL_FORMULA.replace("dilation·(kernel_size − 1) − 1", "kernel_size"),
         receptive_field=ReceptiveField.WINDOW,
+        arithmetic=Arithmetic.AVG_POOL,
     ),
     _kernel_pooling(
         nn.MaxUnpool2d,
@@ -173,6 +177,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         "H_out = (H_in − 1)·stride − 2·padding + kernel_size, likewise W.",
         receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
         pool_indices=PoolIndices.CONSUMES,
+        arithmetic=Arithmetic.MAX_UNPOOL,
     ),
     *(
         _pooling(
@@ -183,10 +188,16 @@ SPATIAL: tuple[LayerSpec, ...] = (
             "H_out, W_out = output_size (a null side keeps the input's).",
             receptive_field=ReceptiveField.ADAPTIVE,
             new_card={"output_size": 1},
+            arithmetic=arithmetic,
         )
-        for cls, what, params in (
-            (nn.AdaptiveAvgPool2d, "Averages", (_OUTPUT_SIZE,)),
-            (nn.AdaptiveMaxPool2d, "Takes the maximum", (_OUTPUT_SIZE, _bool("return_indices", False, "Also return where each maximum came from."))),
+        for cls, what, params, arithmetic in (
+            (nn.AdaptiveAvgPool2d, "Averages", (_OUTPUT_SIZE,), Arithmetic.ADAPTIVE_AVG_POOL),
+            (
+                nn.AdaptiveMaxPool2d,
+                "Takes the maximum",
+                (_OUTPUT_SIZE, _bool("return_indices", False, "Also return where each maximum came from.")),
+                Arithmetic.ADAPTIVE_MAX_POOL,
+            ),
         )
     ),
     LayerSpec(
@@ -203,5 +214,6 @@ SPATIAL: tuple[LayerSpec, ...] = (
         "H_out = size, or floor(H_in · scale_factor); likewise W.",
         receptive_field=ReceptiveField.RESAMPLE,
         new_card={"scale_factor": 2.0},
+        arithmetic=Arithmetic.RESAMPLE,
     ),
 )

@@ -1,6 +1,6 @@
 """The vocabulary of the layer registry: what a layer type declares (:class:`LayerSpec`), how each
 constructor argument is written (:class:`Param`, :class:`Kind`) and the closed sets the engine and
-the page dispatch on (:class:`ReceptiveField`, :class:`PoolIndices`, :class:`Category`).
+the page dispatch on (:class:`ReceptiveField`, :class:`PoolIndices`, :class:`Arithmetic`, :class:`Category`).
 
 Data only; the entries themselves are in :mod:`app.engine.registry.table`.
 """
@@ -51,6 +51,26 @@ class PoolIndices(StrEnum):
 
     PRODUCES = "produces"  # returns indices when return_indices (or when a later layer consumes them)
     CONSUMES = "consumes"  # takes them from the earlier producer named by ``indices_from``
+
+
+class Arithmetic(StrEnum):
+    """How one output value is computed from the input: picks its worked arithmetic and size formula."""
+
+    CONVOLUTION = "convolution"  # Σ window × kernel + bias
+    TRANSPOSED_CONVOLUTION = "transposed_convolution"  # Σ over the inputs whose spread kernel covers it
+    MAX_POOL = "max_pool"
+    AVG_POOL = "avg_pool"
+    ADAPTIVE_MAX_POOL = "adaptive_max_pool"
+    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
+    MAX_UNPOOL = "max_unpool"  # the value whose pool index points here, else 0
+    LINEAR = "linear"  # Σ x · weight row + bias
+    BATCH_NORM = "batch_norm"
+    ELEMENTWISE = "elementwise"  # f(x)
+    RANDOM_ELEMENTWISE = "random_elementwise"  # f(x) with a random draw per value in train mode
+    SOFTMAX = "softmax"
+    LOG_SOFTMAX = "log_softmax"
+    RESAMPLE = "resample"  # a fixed linear map of the input (Upsample)
+    FLATTEN = "flatten"  # a copy of one input value
 
 
 class Kind(StrEnum):
@@ -119,6 +139,7 @@ class LayerSpec:
     defaults_from: Mapping[str, str] = field(default_factory=dict)
     # The arguments a card added in the lab starts with (required ones given sensible values).
     new_card: Mapping[str, Any] = field(default_factory=dict)
+    arithmetic: Arithmetic = Arithmetic.ELEMENTWISE
 
     @property
     def name(self) -> str:
@@ -130,3 +151,9 @@ class LayerSpec:
 
 INDICES_FROM_DOC = "Index (as answered, 1-based) of the earlier layer whose pool indices to use (required)."
 """The extra request field of a layer that consumes pool indices (MaxUnpool2d)."""
+
+OUTPUT_SIZE_DOC = (
+    "[H, W] to unpool to, passed to forward as torch's output_size: several input sizes pool to the same "
+    "size (237 and 236 by 2), so the formula alone may give back one less."
+)
+"""The optional forward argument of a layer that consumes pool indices (MaxUnpool2d's output_size)."""

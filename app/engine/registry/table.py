@@ -14,13 +14,13 @@ import torch.nn as nn
 
 from .costs import batchnorm_mult_adds, linear_mult_adds
 from .spatial import SPATIAL
-from .spec import REQUIRED, Category, Kind, LayerSpec, Param, ReceptiveField
+from .spec import REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, ReceptiveField
 
 _INPLACE = Param("inplace", Kind.BOOL, False, "Accepted as torch does; layerlab keeps every stage, so the layer works on a copy.")
 
 
-def _activation(cls: type[nn.Module], doc: str, *params: Param) -> LayerSpec:
-    return LayerSpec(cls, Category.ACTIVATION, doc, params)
+def _activation(cls: type[nn.Module], doc: str, *params: Param, arithmetic: Arithmetic = Arithmetic.ELEMENTWISE) -> LayerSpec:
+    return LayerSpec(cls, Category.ACTIVATION, doc, params, arithmetic=arithmetic)
 
 
 SPECS: tuple[LayerSpec, ...] = (
@@ -51,6 +51,7 @@ SPECS: tuple[LayerSpec, ...] = (
         Param("lower", Kind.FLOAT, 1 / 8, "Lower bound of the random slope."),
         Param("upper", Kind.FLOAT, 1 / 3, "Upper bound of the random slope."),
         _INPLACE,
+        arithmetic=Arithmetic.RANDOM_ELEMENTWISE,
     ),
     _activation(
         nn.ELU,
@@ -95,10 +96,11 @@ SPECS: tuple[LayerSpec, ...] = (
             doc,
             (Param("dim", Kind.INT, None, f"Dimension {what} (null: torch's legacy implicit choice).", nullable=True),),
             receptive_field=ReceptiveField.SOFTMAX,
+            arithmetic=arithmetic,
         )
-        for cls, doc, what in (
-            (nn.Softmax, "Exponentiates and normalises along dim so the values sum to 1.", "that sums to 1"),
-            (nn.LogSoftmax, "log(Softmax(x)) along dim, computed stably.", "to normalise"),
+        for cls, doc, what, arithmetic in (
+            (nn.Softmax, "Exponentiates and normalises along dim so the values sum to 1.", "that sums to 1", Arithmetic.SOFTMAX),
+            (nn.LogSoftmax, "log(Softmax(x)) along dim, computed stably.", "to normalise", Arithmetic.LOG_SOFTMAX),
         )
     ),
     LayerSpec(
@@ -117,6 +119,7 @@ SPECS: tuple[LayerSpec, ...] = (
         mult_adds=linear_mult_adds,
         receptive_field=ReceptiveField.EVERYTHING,
         new_card={"out_features": 10},
+        arithmetic=Arithmetic.LINEAR,
     ),
     LayerSpec(
         nn.Flatten,
@@ -128,6 +131,7 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         "Dimensions start_dim … end_dim become their product.",
         receptive_field=ReceptiveField.FLATTEN,
+        arithmetic=Arithmetic.FLATTEN,
     ),
     LayerSpec(
         nn.Dropout,
@@ -137,6 +141,7 @@ SPECS: tuple[LayerSpec, ...] = (
             Param("p", Kind.FLOAT, 0.5, "Probability of zeroing an element.", ge=0, le=1),
             _INPLACE,
         ),
+        arithmetic=Arithmetic.RANDOM_ELEMENTWISE,
     ),
     LayerSpec(
         nn.BatchNorm2d,
@@ -158,6 +163,7 @@ SPECS: tuple[LayerSpec, ...] = (
         # Elementwise as the page outlines it: in train mode the batch statistics also tie each value to
         # its whole channel, which the outline does not show.
         receptive_field=ReceptiveField.ELEMENTWISE,
+        arithmetic=Arithmetic.BATCH_NORM,
     ),
 )
 
