@@ -142,3 +142,14 @@ def test_the_favicon_is_served_and_linked(client: TestClient) -> None:
     assert client.get("/static/favicon.svg").content == icon.content
     for page in ("/", "/activations"):
         assert '<link rel="icon" href="/static/favicon.svg"' in client.get(page).text
+
+
+def test_the_colormaps_are_the_maps_own(client: TestClient, run_ok) -> None:
+    """The page colours values.npy itself; its colours must be the PNG palette's."""
+    cmaps = client.get("/api/colormaps").json()
+    assert set(cmaps) == {"viridis", "diverging"} and len(cmaps["viridis"]) == 255
+    assert cmaps["viridis"][0] == "#440154" and cmaps["viridis"][-1] == "#fde725"
+    answer = run_ok([{"type": "ReLU"}], {"source": "tensor", "data": [[0.0, 1.0]], "shape": [1, 1, 1, 2]})
+    png = Image.open(io.BytesIO(client.get(answer["layers"][0]["image_url"], params={"colormap": "viridis"}).content)).convert("RGB")
+    lowest, highest = png.getpixel((0, png.height // 2)), png.getpixel((png.width - 1, png.height // 2))
+    assert "#%02x%02x%02x" % lowest == cmaps["viridis"][0] and "#%02x%02x%02x" % highest == cmaps["viridis"][-1]

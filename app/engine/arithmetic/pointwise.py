@@ -19,7 +19,9 @@ def _around(x: torch.Tensor, index: Index, keep: set[int]) -> tuple[torch.Tensor
 
 def _own_numbers(p: Point, c: int) -> dict[str, float | None]:
     """The layer's own scalars (negative_slope, alpha, …) and its per-channel parameters at channel c."""
-    terms = {q.name: number(getattr(p.module, q.name)) for q in p.spec.params if q.kind is Kind.FLOAT}
+    # Deprecated argument names (Hardtanh's min_value) are no attributes: the module keeps the current name.
+    scalars = [q.name for q in p.spec.params if q.kind is Kind.FLOAT and isinstance(getattr(p.module, q.name, None), float | int)]
+    terms = {name: number(getattr(p.module, name)) for name in scalars}
     for name, t in p.module.named_parameters():
         terms[name] = number(t.reshape(-1)[c if t.numel() > 1 else 0])
     return terms
