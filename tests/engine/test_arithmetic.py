@@ -163,3 +163,15 @@ def test_an_index_outside_the_output_is_refused_in_words() -> None:
         output_arithmetic(trace, 1, (0, 0, 0))
     with pytest.raises(QueryError, match="outside 0…3"):
         output_arithmetic(trace, 1, (0, 0, 4, 0))
+
+
+def test_a_trained_network_is_explained_with_its_trained_weights() -> None:
+    """A run with weights_from (a job's state_dict) is spelled out with those weights, not the seeded ones."""
+    layers = [{"type": "Conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 3}]
+    trained = {"0.weight": torch.full((2, 1, 3, 3), 0.5), "0.bias": torch.tensor([1.0, -1.0]),
+               "2.weight": torch.ones(3, 8), "2.bias": torch.zeros(3)}
+    trace = run_pipeline(torch.rand(1, 1, 4, 4), layers, weights=trained)
+    conv = output_arithmetic(trace, 1, (0, 1, 0, 0))
+    assert conv.kernel == [[[0.5] * 3] * 3] and conv.bias == -1.0
+    assert conv.result == pytest.approx(float(trace.stages[0].output[0, 1, 0, 0]), abs=1e-6)
+    assert output_arithmetic(trace, 3, (0, 2)).kernel == [1.0] * 8
