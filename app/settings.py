@@ -8,10 +8,16 @@ reads the environment.
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class JobBackendKind(StrEnum):
+    LOCAL = "local"  # child processes of the server
+    RAY = "ray"  # a Ray cluster, through Ray Jobs (app/jobs/ray_backend.py)
 
 
 def _default_data_dir() -> Path:
@@ -54,6 +60,21 @@ class Settings(BaseSettings):
     max_layers: int = Field(default=64, gt=0, description="Most layers in one pipeline.")
     max_batch: int = Field(default=256, gt=0, description="Most images in one cifar10_batch input.")
     max_jobs: int = Field(default=2, gt=0, description="Training jobs that may run at once.")
+    max_processes: int = Field(
+        default=1,
+        gt=0,
+        description="Most processes one training job may ask for (its 'processes'): more than one runs the "
+        "worker under torchrun, data-parallel (DDP), one process per GPU or per CPU core.",
+    )
+    job_backend: JobBackendKind = Field(
+        default=JobBackendKind.LOCAL,
+        description="Where training workers run: 'local' (child processes of the server) or 'ray' (a Ray "
+        "cluster through Ray Jobs; needs the 'ray' extra and the data dir on storage every node shares).",
+    )
+    ray_address: str = Field(
+        default="http://127.0.0.1:8265",
+        description="The Ray head's dashboard address that Ray Jobs are submitted to (job_backend 'ray').",
+    )
     run_cache_bytes: int = Field(
         default=256 * 1024 * 1024,
         gt=0,

@@ -6,6 +6,8 @@ API builds it. Images stay uint8 (N, 3, 32, 32) where the dataset keeps them (me
 folder source); each batch is gathered from that tensor and scaled to [0, 1] on the fly — the scale
 ``ToTensor`` gives and the lab feeds, so trained weights mean the same thing in every lab view.
 Callers write the records wherever they like (the job worker writes JSON lines and checkpoints).
+Under ``torchrun`` the same loop is data-parallel (:mod:`.distributed`): every rank draws the same
+seeded batches, trains on its share of each, and rank 0 alone evaluates and yields the records.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from enum import StrEnum
 import torch
 import torch.nn as nn
 
+from . import distributed
+from .distributed import SINGLE, Ranks
 from .errors import EngineError, LayerError
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan
@@ -141,11 +145,16 @@ def build_network(plan: Plan, seed: int) -> Network:
     return Network(modules, [stage.indices_from for stage in plan.stages])
 
 
-def resolve_device(device: Device) -> torch.device:
+def resolve_device(device: Device, ranks: Ranks = SINGLE) -> torch.device:
+    """The device to train on; under DDP on CUDA, the rank's own GPU."""
     if device is Device.CUDA and not torch.cuda.is_available():
         raise EngineError("device 'cuda' was asked for, but torch sees no CUDA device here; use 'auto' or 'cpu'.")
     use_cuda = device is Device.CUDA or (device is Device.AUTO and torch.cuda.is_available())
-    return torch.device("cuda" if use_cuda else "cpu")
+    if not use_cuda:
+        return torch.device("cpu")
+    if ranks.world > 1 and ranks.local_rank >= torch.cuda.device_count():
+        raise EngineError(f"{ranks.world} processes on CUDA need a GPU each; torch sees {torch.cuda.device_count()} here.")
+    return torch.device("cuda", ranks.local_rank) if ranks.world > 1 else torch.device("cuda")
 
 
 def _optimizer(spec: TrainSpec, params: Iterator[nn.Parameter]) -> torch.optim.Optimizer:
@@ -203,22 +212,32 @@ def total_steps(spec: TrainSpec, train_size: int) -> int:
     return min(steps, spec.max_steps) if spec.max_steps is not None else steps
 
 
-def train(spec: TrainSpec, data: TrainData, *, max_elements: int) -> Iterator[StepRecord | EpochRecord]:
+def train(
+    spec: TrainSpec, data: TrainData, *, max_elements: int, ranks: Ranks = SINGLE
+) -> Iterator[StepRecord | EpochRecord]:
     """Yield a StepRecord per optimiser step and an EpochRecord at epoch 0 and after every epoch.
 
     Stops early after ``max_steps``; the partial epoch still gets its EpochRecord. To stop it
-    sooner, stop iterating (the job worker raises out of it from a signal handler).
+    sooner, stop iterating (the job worker raises out of it from a signal handler). With several
+    ``ranks`` (torchrun's), every rank must iterate; only rank 0 gets records, the others none.
     """
     plan = plan_for_training(spec.layers, spec.batch_size, max_elements)
-    device = resolve_device(spec.device)
+    device = resolve_device(spec.device, ranks)
+    with distributed.process_group(ranks, device):
+        yield from _train(spec, data, plan, device, ranks)
+
+
+def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, ranks: Ranks) -> Iterator[StepRecord | EpochRecord]:
     net = build_network(plan, spec.seed).to(device, memory_format=torch.channels_last)
-    optimizer = _optimizer(spec, net.parameters())
-    loss_fn = nn.CrossEntropyLoss()
+    model = distributed.wrap(net, ranks, device)  # trains; ``net`` is evaluated and saved (its own state_dict keys)
+    optimizer = _optimizer(spec, model.parameters())
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")  # summed over the rank's shard: see distributed.shard_loss
     if device.type == "cuda":  # the whole uint8 split fits on any GPU (150 MB): slice it there
         data = TrainData(*(t.to(device) for t in (data.train_images, data.train_labels, data.test_images, data.test_labels)))
     order = torch.Generator().manual_seed(spec.seed)  # the shuffle is seeded apart from the model's RNG
     torch.manual_seed(spec.seed)  # Dropout/RReLU draws during training
-    yield _epoch_record(net, data, device, 0, 0, None)
+    if ranks.leader:
+        yield _epoch_record(net, data, device, 0, 0, None)
     n, step, last = len(data.train_labels), 0, time.perf_counter()
     limit = total_steps(spec, n)
     for epoch in range(1, spec.epochs + 1):
@@ -227,22 +246,26 @@ def train(spec: TrainSpec, data: TrainData, *, max_elements: int) -> Iterator[St
         epoch_steps = 0
         for start in range(0, n, spec.batch_size):
             batch = permutation[start : start + spec.batch_size]
-            x = to_input(data.train_images.index_select(0, batch), device)
-            y = data.train_labels.index_select(0, batch).to(device, non_blocking=True)
+            mine = distributed.shard(batch, ranks)  # (B / world,): this rank's images of the global batch
+            x = to_input(data.train_images.index_select(0, mine), device)
+            y = data.train_labels.index_select(0, mine).to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(net(x), y)
-            loss.backward()
+            loss_sum = loss_fn(model(x), y)
+            distributed.shard_loss(loss_sum, len(batch), ranks).backward()
             optimizer.step()
             step += 1
             epoch_steps += 1
-            value = float(loss.detach())  # waits for the step: the time below is the step's own
+            loss = distributed.global_sum(loss_sum.detach(), ranks) / len(batch)  # the global batch's mean
+            value = float(loss)  # waits for the step: the time below is the step's own
             now = time.perf_counter()
-            losses += loss.detach()
-            yield StepRecord(step, epoch, value, len(batch) / max(now - last, 1e-9), time.time())
+            losses += loss
+            if ranks.leader:
+                yield StepRecord(step, epoch, value, len(batch) / max(now - last, 1e-9), time.time())
             last = time.perf_counter()  # the caller's time to write the record is not the model's
             if step >= limit:
                 break
-        yield _epoch_record(net, data, device, epoch, step, float(losses) / max(1, epoch_steps))
+        if ranks.leader:
+            yield _epoch_record(net, data, device, epoch, step, float(losses) / max(1, epoch_steps))
         last = time.perf_counter()
         if step >= limit:
             return

@@ -1,8 +1,9 @@
 """How a worker is started, watched and stopped: the only place that knows where workers run.
 
-A backend gets a job folder and runs ``python -m app.jobs.worker <job dir>`` for it somewhere; the
-folder is the whole interface (config in, metrics/status/checkpoints out), so a Ray Jobs backend or
-a ``torchrun`` launch fits behind the same three calls. Signals mean the same everywhere: SIGTERM
+A backend gets a job folder and runs ``python -m app.jobs.worker <job dir>`` for it somewhere (under
+``torchrun`` when the job asks for several processes); the folder is the whole interface (config in,
+metrics/status/checkpoints out), so the Ray Jobs backend (``ray_backend.py``) fits behind the same
+three calls. Signals mean the same everywhere: SIGTERM
 cancels, SIGINT says the launcher is going away.
 """
 
@@ -15,14 +16,18 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from ..settings import Settings
+from ..settings import JobBackendKind, Settings
+from .folder import JobFolder
 
 WORKER_MODULE = "app.jobs.worker"
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding the ``app`` package
 
 
-def worker_command(job_dir: Path) -> list[str]:
-    return [sys.executable, "-m", WORKER_MODULE, str(job_dir)]
+def worker_command(job_dir: Path, python: str = sys.executable) -> list[str]:
+    """The worker, or PyTorch's launcher starting one worker per process on this machine (DDP)."""
+    processes = JobFolder(job_dir).config().processes
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"] if processes > 1 else []
+    return [python, *launcher, "-m", WORKER_MODULE, str(job_dir)]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -35,6 +40,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class JobBackend(Protocol):
+    outlives_server: bool  # whether workers run on when the server stops (a cluster's jobs do)
+
     def start(self, job_dir: Path) -> None:
         """Start the worker for ``job_dir``; returns once it is launched."""
         ...
@@ -51,6 +58,8 @@ class JobBackend(Protocol):
 class LocalProcessBackend:
     """Each worker is a child process of the server, in its own session (a Ctrl+C in the server's
     terminal reaches the server, which then stops the workers itself)."""
+
+    outlives_server = False
 
     def __init__(self, settings: Settings) -> None:
         # The worker sees exactly this server's settings, not LAYERLAB_ variables left in the environment.
@@ -82,4 +91,12 @@ class LocalProcessBackend:
     def signal(self, job_dir: Path, sig: signal.Signals) -> None:
         process = self._processes.get(job_dir)
         if process is not None and process.poll() is None:
-            process.send_signal(sig)
+            os.killpg(process.pid, sig)  # its session: torchrun's workers too, never left orphaned by a SIGKILL
+
+
+def make_backend(settings: Settings) -> JobBackend:
+    if settings.job_backend is JobBackendKind.RAY:
+        from .ray_backend import RayJobsBackend  # imports Ray: only when it is chosen
+
+        return RayJobsBackend(settings)
+    return LocalProcessBackend(settings)

@@ -47,6 +47,14 @@ class JobConfig(BaseModel):
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (the epoch is still evaluated).")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built; also seeds the shuffle.")
     device: Device = Field(Device.AUTO, description="auto: CUDA when torch sees one, else the CPU.")
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Data-parallel processes (torchrun + DistributedDataParallel), one per GPU or CPU core; each "
+        "takes an equal share of every batch, so a step is one process's step on the whole batch (BatchNorm "
+        "excepted: each process takes its statistics over its share). At most LAYERLAB_MAX_PROCESSES.",
+    )
     probe: InputSpec = Field(
         default_factory=lambda: dict(DEFAULT_PROBE),
         validate_default=True,

@@ -25,7 +25,7 @@ from ..engine.train import IMAGE_SHAPE, plan_for_training
 from ..errors import FieldError, NotFoundError
 from ..inputs import resolve_input
 from ..services import Services
-from .backend import JobBackend, LocalProcessBackend
+from .backend import JobBackend, make_backend
 from .config import JobConfig
 from .feed import JobFeed
 from .folder import EventType, JobFolder, JobStatus, MetricsWriter, is_job_id
@@ -48,7 +48,7 @@ class JobManager:
         self.services = services
         self.settings = services.settings
         self.jobs_dir = Path(self.settings.data_dir) / "jobs"
-        self.backend: JobBackend = backend or LocalProcessBackend(self.settings)
+        self.backend: JobBackend = backend or make_backend(self.settings)
         self.closing = False
         self._feeds: dict[str, JobFeed] = {}
         self._launched: dict[str, float] = {}  # job id → time its worker was started
@@ -62,7 +62,9 @@ class JobManager:
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         for folder in self._folders():
             status = JobStatus(folder.status().get("status", JobStatus.FAILED))
-            if status is JobStatus.RUNNING:
+            if status is JobStatus.RUNNING and self.backend.is_alive(folder.path):
+                self._launched[folder.id] = time.monotonic()  # still running on a cluster: watch it again
+            elif status is JobStatus.RUNNING:
                 epochs = folder.checkpoint_epochs()
                 kept = f"; checkpoints up to epoch {epochs[-1]} are kept" if epochs else ""
                 self._finish(folder, JobStatus.FAILED, "The worker was gone when the server started (it stopped with the "
@@ -72,8 +74,11 @@ class JobManager:
         self._catch_shutdown_signals()
 
     async def stop(self) -> None:
-        """End every event stream, stop every worker (SIGINT, SIGKILL after the grace period)."""
+        """End every event stream, stop every local worker (SIGINT, SIGKILL after the grace period); a
+        cluster's jobs run on, and the next server watches them again."""
         self.close_streams()
+        if self.backend.outlives_server:
+            self._launched.clear()  # the cluster runs them on; the next server picks them up
         for job_id in list(self._launched):
             if not JobStatus(JobFolder(self.jobs_dir / job_id).status().get("status", JobStatus.FAILED)).final:
                 self._signal(job_id, signal.SIGINT, JobStatus.FAILED)
@@ -122,6 +127,7 @@ class JobManager:
     def create(self, config: JobConfig) -> JobFolder:
         """Validate (LayerError/EngineError as the lab words them, FieldError), write the folder, queue it."""
         plan_for_training(config.engine_layers(), config.batch_size, self.settings.max_elements)
+        self._check_processes(config)
         try:
             probe = resolve_input(config.probe, self.services).tensor
         except InputError as exc:
@@ -142,6 +148,20 @@ class JobManager:
         folder = JobFolder.create(self.jobs_dir, config)
         self._schedule()
         return folder
+
+    def _check_processes(self, config: JobConfig) -> None:
+        if config.processes > self.settings.max_processes:
+            raise FieldError(
+                ["processes"],
+                f"This server runs at most {self.settings.max_processes} process(es) per job (LAYERLAB_MAX_PROCESSES); "
+                f"the job asks for {config.processes}. Ask for fewer, or raise the setting where there are cores or GPUs for them.",
+            )
+        if config.processes > config.batch_size:
+            raise FieldError(
+                ["processes"],
+                f"Each of the {config.processes} processes needs at least one image of every batch, but batch_size is "
+                f"{config.batch_size}. Use a batch_size of at least {config.processes}, or fewer processes.",
+            )
 
     def folder(self, job_id: str) -> JobFolder:
         folder = JobFolder(self.jobs_dir / job_id)

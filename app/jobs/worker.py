@@ -6,6 +6,10 @@ the launcher passes. Signals: SIGTERM cancels (status ``cancelled``); SIGINT mea
 worker is going away (the server shutting down: status ``failed``, saying so). Both stop within a
 torch op: the handler raises out of the loop. Anything else that goes wrong becomes ``failed`` with
 the exception as ``error``; the traceback goes to stderr, which the launcher keeps in the folder.
+
+Under ``torchrun`` (a job with ``processes`` > 1) rank 0 is this worker and speaks for the job; the
+other ranks train their share of every batch, write nothing and ignore the signals: they end when
+rank 0 leaves the process group.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 
 from ..datasets import load_cifar10
 from ..datasets.cifar10 import CLASSES, Cifar10, Split
+from ..engine.distributed import Ranks, ranks_from_env
 from ..engine.train import (
     EpochRecord,
     Network,
@@ -65,9 +70,10 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 class Worker:
-    def __init__(self, folder: JobFolder, settings: Settings) -> None:
+    def __init__(self, folder: JobFolder, settings: Settings, ranks: Ranks) -> None:
         self.folder = folder
         self.settings = settings
+        self.ranks = ranks
         self.config: JobConfig = folder.config()
         self.writer = MetricsWriter(folder)
         self.step = self.epoch = 0
@@ -92,11 +98,12 @@ class Worker:
             train_size=len(data.train_labels),
             test_size=len(data.test_labels),
             dataset=str(cifar10.source),
-            device=str(resolve_device(spec.device)),
+            device=str(resolve_device(spec.device, self.ranks)),
+            processes=self.ranks.world,
         )
         # The probe runs on a CPU copy of the network, built like the trained one.
         probe_net = build_network(plan_for_training(spec.layers, spec.batch_size, self.settings.max_elements), spec.seed).eval()
-        for record in train(spec, data, max_elements=self.settings.max_elements):
+        for record in train(spec, data, max_elements=self.settings.max_elements, ranks=self.ranks):
             self.step, self.epoch = record.step, record.epoch
             if isinstance(record, StepRecord):
                 self.writer.write(EventType.STEP, record.step, record.epoch, {"loss": record.loss, "images_per_s": record.images_per_s}, record.time)
@@ -139,15 +146,26 @@ def _train_data(cifar10: Cifar10) -> TrainData:
     )
 
 
+def follow(folder: JobFolder, settings: Settings, ranks: Ranks) -> None:
+    """A rank other than 0: its share of every step, nothing written (an error ends it, and rank 0 with it)."""
+    _ignore_signals()  # rank 0 decides how the job ends; this rank ends when rank 0 leaves the group
+    for _ in train(folder.config().train_spec(), _train_data(load_cifar10(settings)), max_elements=settings.max_elements, ranks=ranks):
+        pass  # rank 0 alone gets records
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m app.jobs.worker <job dir>", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ranks = ranks_from_env()
+    if not ranks.leader:
+        follow(JobFolder(Path(args[0])), Settings(), ranks)
+        return 0
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    worker = Worker(JobFolder(Path(args[0])), Settings())
+    worker = Worker(JobFolder(Path(args[0])), Settings(), ranks)
     try:
         worker.run()
     except Stopped as stop:
