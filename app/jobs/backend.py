@@ -23,11 +23,11 @@ WORKER_MODULE = "app.jobs.worker"
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding the ``app`` package
 
 
-def worker_command(job_dir: Path, python: str = sys.executable) -> list[str]:
+def worker_command(job_dir: Path) -> list[str]:
     """The worker, or PyTorch's launcher starting one worker per process on this machine (DDP)."""
     processes = JobFolder(job_dir).config().processes
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"] if processes > 1 else []
-    return [python, *launcher, "-m", WORKER_MODULE, str(job_dir)]
+    return [sys.executable, *launcher, "-m", WORKER_MODULE, str(job_dir)]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -17,15 +17,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.sse import Event, read_events, wait_for
+from tests.sse import SMALL, Event, read_events, wait_for
 
-SMALL = [
-    {"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
-    {"type": "ReLU"},
-    {"type": "MaxPool2d", "kernel_size": 4},
-    {"type": "Flatten"},
-    {"type": "Linear", "out_features": 10},
-]
 # 500 training images, batch 25: 20 steps an epoch; three epochs learn the sample visibly.
 SHORT = {"layers": SMALL, "optimizer": "adam", "lr": 0.003, "batch_size": 25, "epochs": 3}
 LONG = {"layers": SMALL, "batch_size": 5, "epochs": 1000}

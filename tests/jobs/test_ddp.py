@@ -15,15 +15,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.sse import wait_for
+from tests.sse import SMALL, wait_for
 
-SMALL = [
-    {"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
-    {"type": "ReLU"},
-    {"type": "MaxPool2d", "kernel_size": 4},
-    {"type": "Flatten"},
-    {"type": "Linear", "out_features": 10},
-]
 # A global batch of 25 splits 13 + 12: uneven shards must still give the whole batch's mean.
 SHORT = {"layers": SMALL, "optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "batch_size": 25, "max_steps": 6, "seed": 7}
 LONG = {"layers": SMALL, "batch_size": 4, "epochs": 1000, "processes": 2}
