@@ -4,13 +4,6 @@ Ray Jobs, and write into the same job folder; the server only submits, watches a
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.ray_head import free_port, local_ray_head
 from tests.sse import SMALL, wait_for
 
 job_submission = pytest.importorskip(
@@ -29,60 +23,13 @@ job_submission = pytest.importorskip(
 
 SHORT = {"layers": SMALL, "optimizer": "adam", "lr": 0.003, "batch_size": 25, "max_steps": 8}
 LONG = {"layers": SMALL, "batch_size": 5, "epochs": 1000}
-HEAD_START_S = 180  # a loaded 2-core machine has taken 50 s
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
-    """A one-node Ray cluster with its dashboard (the Jobs API), stopped and removed afterwards.
-
-    ``ray start --block`` stays in the foreground and takes every process it started down on SIGTERM,
-    so stopping it touches no other Ray on the machine. Ports are free ones, the session lives in a
-    short temporary directory (Ray's socket paths must stay under 108 bytes).
-    """
-    temp_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
-    dashboard = _free_port()
-    command = [
-        str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--num-cpus=2",
-        f"--port={_free_port()}", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
-        f"--dashboard-port={dashboard}", f"--ray-client-server-port={_free_port()}",
-        f"--dashboard-agent-listen-port={_free_port()}", f"--temp-dir={temp_dir}", "--disable-usage-stats",
-    ]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    with open(Path(temp_dir) / "head.log", "wb") as log:
-        head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    address = f"http://127.0.0.1:{dashboard}"
-    try:
-        _wait_for_jobs_api(address, head, temp_dir)
+    """A one-node Ray cluster started for this module, and stopped after it."""
+    with local_ray_head(num_cpus=2) as address:
         yield address
-    finally:
-        head.send_signal(signal.SIGTERM)
-        try:
-            head.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(head.pid, signal.SIGKILL)
-            head.wait()
-        shutil.rmtree(temp_dir, ignore_errors=True)
-
-
-def _wait_for_jobs_api(address: str, head: subprocess.Popen[bytes], temp_dir: str) -> None:
-    """Until the head takes a job: its dashboard answers a little before its job agent is there."""
-    deadline = time.monotonic() + HEAD_START_S
-    while True:
-        try:
-            job_submission.JobSubmissionClient(address).submit_job(entrypoint="true")
-            return
-        except Exception:  # not up yet: ConnectionError, or "No available agent to submit job"
-            log = (Path(temp_dir) / "head.log").read_text(errors="replace")[-2000:]
-            assert head.poll() is None, f"ray start exited with {head.returncode}:\n{log}"
-            assert time.monotonic() < deadline, f"Ray's Jobs API took no job at {address} in {HEAD_START_S} s:\n{log}"
-            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +94,7 @@ def test_a_cluster_job_outlives_the_server_and_cancel_stops_it(settings, ray_add
 
 
 def test_a_server_pointed_at_no_cluster_refuses_to_start_saying_where_it_looked(tmp_path):
-    nowhere = f"http://127.0.0.1:{_free_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     settings = Settings(data_dir=tmp_path / "data", cifar10_dir=None, job_backend="ray", ray_address=nowhere)
     with pytest.raises(RuntimeError, match=f"No Ray cluster answers at LAYERLAB_RAY_ADDRESS={nowhere}"):
         with TestClient(create_app(settings)):
