@@ -70,7 +70,7 @@ def test_the_job_shows_progress_history_and_csv(finished):
     client, job_id = finished["client"], finished["job_id"]
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "succeeded" and job["error"] is None
-    assert job["config"] == {**SHORT, "momentum": 0.0, "weight_decay": 0.0, "max_steps": None, "seed": 0, "device": "auto",
+    assert job["config"] == {**SHORT, "momentum": 0.0, "weight_decay": 0.0, "max_steps": None, "seed": 0, "device": "auto", "processes": 1,
                              "probe": {"source": "cifar10", "split": "test", "index": 0}}
     assert job["progress"] | {"images_per_s": None} == {
         "step": 60, "total_steps": 60, "epoch": 3, "epochs": 3, "fraction": 1.0, "images_per_s": None, "eta_s": None
