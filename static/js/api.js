@@ -19,7 +19,7 @@ function describe(status, body) {
   return `The server answered ${status}.`;
 }
 
-async function request(method, url, body, isForm = false) {
+export async function request(method, url, body, isForm = false) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     if (isForm) init.body = body;

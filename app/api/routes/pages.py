@@ -34,6 +34,12 @@ def activations(request: Request) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "activations.html", {"version": __version__})
 
 
+@router.get("/training", response_class=HTMLResponse)
+def training(request: Request) -> HTMLResponse:
+    """The training dashboard: start runs, follow their curves live, see what training changed."""
+    return TEMPLATES.TemplateResponse(request, "training.html", {"version": __version__})
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs() -> HTMLResponse:
     """Swagger UI for the OpenAPI schema, from the npm package in node_modules (works offline)."""

@@ -1,0 +1,98 @@
+// Entry point of /training: one store, the views that draw it, the event streams and the loads of
+// each checkpoint's probe run. uPlot is loaded here, and its absence only turns charts into tables.
+
+import { api, ApiError, request } from "../api.js";
+import { EXAMPLE_14 } from "./defaults.js";
+import { accuracyView } from "./accuracy.js";
+import { classesView } from "./classes.js";
+import { filtersView } from "./filters.js";
+import { formErrorsOf, formView } from "./form.js";
+import { jobView } from "./job-view.js";
+import { lossChartView } from "./loss-chart.js";
+import { probeView } from "./probe.js";
+import { runsListView } from "./runs-list.js";
+import { checkpointEpochs, checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from "./state.js";
+import { createStreams } from "./stream.js";
+import { viewControls } from "./view-controls.js";
+
+const jobs = {
+  list: () => request("GET", "/api/jobs"),
+  start: (config) => request("POST", "/api/jobs", config),
+  cancel: (id) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
+};
+
+/** The lab's "Train this pipeline" opens /training?layers=<JSON>; otherwise example 14. */
+function firstDraft() {
+  const text = new URLSearchParams(location.search).get("layers");
+  try {
+    const layers = text && JSON.parse(text);
+    if (Array.isArray(layers) && layers.length) return { ...structuredClone(EXAMPLE_14), layers };
+  } catch (err) {
+    // not JSON: example 14 it is (the form shows it)
+  }
+  return structuredClone(EXAMPLE_14);
+}
+
+/**
+ * Runs the followed job's probe through each checkpoint (the chosen one first, then the others for
+ * the filters), one request at a time; each answer lands in the store and asks for the next.
+ */
+function checkpointLoader(actions) {
+  let busy = false;
+  return (state) => {
+    const id = state.focus;
+    if (busy || !id) return;
+    const records = state.epochs[id] ?? [];
+    const chosen = chosenEpoch(state);
+    const next = [chosen, ...checkpointEpochs(state, id)]
+      .find((epoch) => epoch !== null && !(checkpointKey(id, epoch) in state.checkpointRuns));
+    const record = records.find((r) => r.epoch === next);
+    if (!record) return;
+    busy = true;
+    api.run(record.probe.run)
+      .then((run) => ({ run }), (err) => ({ error: `The probe could not run on epoch ${next}'s weights: ${err.message}` }))
+      .then((outcome) => {
+        busy = false;
+        actions.addCheckpointRun(checkpointKey(id, next), outcome);
+      });
+  };
+}
+
+async function start() {
+  const store = createTrainingStore();
+  const actions = trainingActions(store);
+  const uPlot = await import("/vendor/uplot/dist/uPlot.esm.js").then((m) => m.default, () => null);
+  const streams = createStreams(actions);
+  const refresh = () => jobs.list().then((r) => actions.setJobs(r.jobs), (err) => actions.notify(`Cannot list the runs: ${err.message}`));
+
+  const startJob = async (config) => {
+    actions.setStarting(true);
+    try {
+      const { job_id: id, status } = await jobs.start(config);
+      actions.addJob({ job_id: id, status, config });
+    } catch (err) {
+      actions.refuse(formErrorsOf(err instanceof ApiError && err.status === 422 ? err.detail : null, err.message));
+    } finally {
+      actions.setStarting(false);
+    }
+  };
+  const cancel = (id) => jobs.cancel(id).catch((err) => actions.notify(`Cannot cancel run ${id}: ${err.message}`));
+
+  formView(store, actions, { start: startJob });
+  runsListView(store, actions);
+  jobView(store, { cancel });
+  viewControls(store, actions);
+  lossChartView(store, uPlot);
+  probeView(store, actions);
+  accuracyView(store, uPlot);
+  classesView(store);
+  filtersView(store, actions);
+  store.subscribe((s) => streams.follow([...new Set([...s.shown, s.focus].filter(Boolean))]), ["shown", "focus"]);
+  store.subscribe(checkpointLoader(actions), ["focus", "epochs", "probeEpoch", "checkpointRuns"]);
+
+  actions.setDraft(firstDraft());
+  await Promise.all([api.cifar().then((info) => actions.setClasses(info.classes), () => null), refresh()]);
+  document.body.dataset.ready = "true";
+}
+
+start();
