@@ -33,6 +33,7 @@ export function accuracyView(store, uPlot) {
         ...ids.map((id) => ({ label: `${shortId(id)} test accuracy %`, stroke: runColor(state, id), width: 2,
           spanGaps: true, points: { show: true, size: 7 } }))],
       scales: { x: { time: false, range: (u, lo, hi) => [Math.min(0, lo), Math.max(1, hi)] }, y: { range: [0, 100] } },
+      axes: [{ ...base.axes[0], incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, base.axes[1]], // whole epochs
     }), data);
   };
 

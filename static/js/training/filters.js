@@ -1,8 +1,8 @@
-// The first weighted layer's filters at every checkpoint of the followed run, side by side, so what
-// training changed in them is visible (drawn by the run API: GET /api/runs/{id}/weights/{k}.png).
+// The first layer's filters at every checkpoint of the followed run, side by side, so what training
+// changed in them is visible (GET /api/jobs/{id}/filters.png?epoch=n). A click chooses that checkpoint.
 
 import { byId, el } from "../dom.js";
-import { checkpointEpochs, checkpointKey, chosenEpoch } from "./state.js";
+import { checkpointEpochs, chosenEpoch } from "./state.js";
 
 export function filtersView(store, actions) {
   const box = byId("filters");
@@ -14,16 +14,13 @@ export function filtersView(store, actions) {
     }
     const chosen = chosenEpoch(state);
     box.replaceChildren(...epochs.map((epoch) => {
-      const run = state.checkpointRuns[checkpointKey(state.focus, epoch)]?.run;
-      const layer = run?.layers.find((l) => l.params > 0);
-      const picture = layer
-        ? el("img", { src: `/api/runs/${run.run_id}/weights/${layer.index}.png`, alt: `Layer ${layer.index} (${layer.type}) weights after epoch ${epoch}`, class: "map" })
-        : el("span", { class: "noimg", text: "…" });
+      const src = `/api/jobs/${encodeURIComponent(state.focus)}/filters.png?epoch=${epoch}`;
+      const picture = el("img", { src, alt: `First-layer filters after epoch ${epoch}`, class: "map", "data-testid": "filter-image" });
       return el("button", { type: "button", class: epoch === chosen ? "filter chosen" : "filter", "aria-pressed": String(epoch === chosen),
         title: "Show this checkpoint's probe", onclick: () => actions.chooseEpoch(epoch) },
       picture, el("span", { text: epoch === 0 ? "epoch 0 (untrained)" : `epoch ${epoch}` }));
     }));
   };
-  store.subscribe(draw, ["focus", "epochs", "probeEpoch", "checkpointRuns"]);
+  store.subscribe(draw, ["focus", "epochs", "probeEpoch"]);
   draw(store.state);
 }

@@ -3,19 +3,12 @@
 import { byId } from "../dom.js";
 import { eta, formatDuration } from "./maths.js";
 import { shortId } from "./chart-kit.js";
-import { TERMINAL } from "./state.js";
+import { chosenEpoch, TERMINAL } from "./state.js";
 
-/** Steps the job will take: max_steps, or every batch of every epoch. */
-export function totalSteps(state, job) {
-  if (job.progress?.total_steps) return job.progress.total_steps;
-  const c = job.config ?? {};
-  if (!state.trainSize || !c.batch_size) return c.max_steps ?? null;
-  const all = Math.ceil(state.trainSize / c.batch_size) * c.epochs;
-  return c.max_steps ? Math.min(all, c.max_steps) : all;
-}
-
-function facts(state, job, series) {
-  const total = totalSteps(state, job);
+function facts(job, series) {
+  // The worker says how many steps it will take once it has the data: in its `running` status
+  // event (kept on the job by the stream) and in the list's progress.
+  const total = job.total_steps ?? job.progress?.total_steps ?? null;
   const done = series?.step.at(-1) ?? 0;
   const parts = [`step ${done}${total ? ` of ${total}` : ""}`];
   if (series?.epoch.length) parts.push(`epoch ${series.epoch.at(-1)} of ${job.config.epochs}`);
@@ -45,19 +38,20 @@ export function jobView(store, { cancel }) {
     status.textContent = job.status;
     status.className = `status ${job.status}`;
     status.dataset.status = job.status;
-    const { text, done, total } = facts(state, job, state.series[job.job_id]);
+    const { text, done, total } = facts(job, state.series[job.job_id]);
     byId("job-facts").textContent = text;
     bar.max = total || 1;
     bar.value = job.status === "succeeded" ? bar.max : Math.min(done, bar.max);
     cancelButton.disabled = TERMINAL.has(job.status);
     csv.href = `/api/jobs/${job.job_id}/metrics.csv`;
-    const hasCheckpoint = (state.epochs[job.job_id]?.length ?? 0) > 0;
-    checkpoint.toggleAttribute("href", hasCheckpoint);
-    if (hasCheckpoint) checkpoint.href = `/api/jobs/${job.job_id}/checkpoint`;
+    const epoch = chosenEpoch(state);
+    checkpoint.toggleAttribute("href", epoch !== null);
+    if (epoch !== null) checkpoint.href = `/api/jobs/${job.job_id}/checkpoint?epoch=${epoch}`;
+    checkpoint.textContent = epoch === null ? "Checkpoint (none yet)" : `Checkpoint of epoch ${epoch} (state_dict)`;
     const error = byId("job-error");
     error.hidden = !job.error;
     error.textContent = job.error ? `The run failed: ${job.error}` : "";
   };
-  store.subscribe(draw, ["jobs", "focus", "series", "epochs", "trainSize", "notice"]);
+  store.subscribe(draw, ["jobs", "focus", "series", "epochs", "probeEpoch", "notice"]);
   draw(store.state);
 }

@@ -20,7 +20,7 @@ function seriesOf(state, ids) {
   return ids.flatMap((id) => {
     const color = runColor(state, id);
     return [
-      { label: `${shortId(id)} raw`, stroke: `${color}66`, width: 1, spanGaps: true },
+      { label: `${shortId(id)} raw`, stroke: `${color}80`, width: 1, spanGaps: true },
       { label: `${shortId(id)} smoothed`, stroke: color, width: 2, spanGaps: true },
     ];
   });
@@ -43,6 +43,7 @@ export function lossChartView(store, uPlot) {
   const draw = (state) => {
     const ids = state.shown.filter((id) => state.series[id]?.step.length);
     const { log, ignoreOutliers, smoothing } = state.view;
+    box.dataset.runs = String(ids.length);
     box.dataset.points = String(ids.reduce((n, id) => n + state.series[id].step.length, 0));
     const last = Math.max(0, ...ids.map((id) => state.series[id].time.at(-1)));
     if (last > newest) {

@@ -11,7 +11,7 @@ import { jobView } from "./job-view.js";
 import { lossChartView } from "./loss-chart.js";
 import { probeView } from "./probe.js";
 import { runsListView } from "./runs-list.js";
-import { checkpointEpochs, checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from "./state.js";
+import { checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from "./state.js";
 import { createStreams } from "./stream.js";
 import { viewControls } from "./view-controls.js";
 
@@ -34,26 +34,23 @@ function firstDraft() {
 }
 
 /**
- * Runs the followed job's probe through each checkpoint (the chosen one first, then the others for
- * the filters), one request at a time; each answer lands in the store and asks for the next.
+ * Runs the followed job's probe through the chosen checkpoint (the request the epoch event names:
+ * POST /api/pipeline/run with weights_from), one at a time; a scrub that moved on while a run was
+ * in flight is caught up when its answer lands.
  */
 function checkpointLoader(actions) {
   let busy = false;
   return (state) => {
-    const id = state.focus;
-    if (busy || !id) return;
-    const records = state.epochs[id] ?? [];
-    const chosen = chosenEpoch(state);
-    const next = [chosen, ...checkpointEpochs(state, id)]
-      .find((epoch) => epoch !== null && !(checkpointKey(id, epoch) in state.checkpointRuns));
-    const record = records.find((r) => r.epoch === next);
-    if (!record) return;
+    const epoch = chosenEpoch(state);
+    const key = checkpointKey(state.focus, epoch);
+    const record = (state.epochs[state.focus] ?? []).find((r) => r.epoch === epoch);
+    if (busy || !record || key in state.checkpointRuns) return;
     busy = true;
     api.run(record.probe.run)
-      .then((run) => ({ run }), (err) => ({ error: `The probe could not run on epoch ${next}'s weights: ${err.message}` }))
+      .then((run) => ({ run }), (err) => ({ error: `The probe could not run on epoch ${epoch}'s weights: ${err.message}` }))
       .then((outcome) => {
         busy = false;
-        actions.addCheckpointRun(checkpointKey(id, next), outcome);
+        actions.addCheckpointRun(key, outcome);
       });
   };
 }

@@ -1,0 +1,207 @@
+"""The training dashboard (/training) in headless Chromium against a live server training for real.
+
+The server trains on the bundled CIFAR-10 sample (500 training images: 8 steps an epoch at batch 64),
+so short jobs finish in seconds; slower ones use a small batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+FINAL = ("succeeded", "failed", "cancelled")
+SMALL_NET = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
+             {"type": "MaxPool2d", "kernel_size": 4}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]
+
+
+@pytest.fixture(autouse=True)
+def _jobs_api(api_paths: set[str]) -> None:
+    if "/api/jobs/{job_id}/events" not in api_paths:
+        pytest.skip("the training jobs API is not there yet")
+
+
+@pytest.fixture
+def cancel_left_running(server: str):
+    """Jobs a test leaves running are cancelled, so the next test gets a free worker slot."""
+    yield
+    for job in httpx.get(f"{server}/api/jobs").json()["jobs"]:
+        if job["status"] not in FINAL:
+            httpx.post(f"{server}/api/jobs/{job['job_id']}/cancel")
+
+
+def open_dashboard(page, layers: list | None = None) -> None:
+    page.goto("/training" if layers is None else f"/training?layers={quote(json.dumps(layers))}")
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def start(page, **fields) -> str:
+    """Fills the start form's fields, starts, and answers the new job's id."""
+    for name, value in fields.items():
+        page.locator(f"#f-{name}").fill(str(value))
+    before = [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li[data-job]").all()]
+    page.get_by_test_id("train-start").click()
+    page.wait_for_function("(before) => !before.includes(document.querySelector('[data-testid=runs-list] li.focused')?.dataset.job ?? before[0])",
+                           arg=before or [""])
+    return page.locator("[data-testid=runs-list] li.focused").get_attribute("data-job")
+
+
+def points(page) -> int:
+    return int(page.get_by_test_id("loss-chart").get_attribute("data-points") or 0)
+
+
+def wait_status(page, status: str, timeout: float = 60_000) -> None:
+    page.locator(f"[data-testid=job-status][data-status={status}]").wait_for(timeout=timeout)
+
+
+def test_short_job_curve_grows_and_succeeds(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    job_id = start(page, batch_size=4, max_steps=60, epochs=1)
+    seen = set()
+    deadline = time.monotonic() + 60
+    while page.get_by_test_id("job-status").text_content() not in FINAL and time.monotonic() < deadline:
+        seen.add(points(page))
+        page.wait_for_timeout(50)
+    wait_status(page, "succeeded")
+    assert len({n for n in seen if 0 < n < 60}) >= 2, f"the curve did not grow live: {sorted(seen)}"
+    assert points(page) == 60
+    assert page.get_by_test_id("loss-chart").locator("canvas").count() == 1
+    assert page.locator("#job-progress").evaluate("p => p.value === p.max")
+    latency = int(page.get_by_test_id("loss-chart").get_attribute("data-latency-ms"))
+    assert latency < 2000  # measured ~20-60 ms on loopback; bench/dashboard_latency.py reports it
+    csv = page.request.get(page.locator("#job-csv").get_attribute("href")).text()
+    assert csv.splitlines()[0] == "step,epoch,name,value,time" and csv.count("\n") > 60
+    checkpoint = page.request.get(page.locator("#job-checkpoint").get_attribute("href"))
+    assert checkpoint.ok and len(checkpoint.body()) > 1000
+    assert page.get_by_test_id("runs-list").locator(f"li[data-job='{job_id}']").count() == 1
+
+
+def test_form_defaults_are_the_apis(page, server: str, cancel_left_running) -> None:
+    """Example 14, SGD lr 0.01, batch 64, one epoch: the form starts what an empty POST /api/jobs starts."""
+    open_dashboard(page)
+    assert page.get_by_test_id("train-layer").count() == 9
+    from_form = start(page)
+    from_api = httpx.post(f"{server}/api/jobs", json={}).json()["job_id"]
+    config = lambda job_id: httpx.get(f"{server}/api/jobs/{job_id}").json()["config"]  # noqa: E731
+    assert config(from_form) == config(from_api)
+
+
+def test_smoothing_log_scale_and_outliers(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    start(page, batch_size=8, max_steps=40)
+    wait_status(page, "succeeded")
+    slider = page.get_by_test_id("smoothing")
+    assert slider.input_value() == "0.6"
+    slider.fill("0.95")
+    assert page.locator("#smoothing-value").text_content() == "0.950"
+    page.get_by_label("log scale").check()
+    page.get_by_label("ignore outliers in scaling").check()
+    page.wait_for_timeout(100)
+    assert page.get_by_test_id("loss-chart").locator("canvas").count() == 1
+    assert points(page) == 40
+
+
+def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    start(page, batch_size=2, epochs=50)
+    wait_status(page, "running")
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=loss-chart]').dataset.points) > 3")
+    page.get_by_test_id("job-cancel").click()
+    started = time.monotonic()
+    wait_status(page, "cancelled", timeout=10_000)
+    assert time.monotonic() - started < 5
+    assert page.get_by_test_id("job-cancel").is_disabled()
+    stopped_at = points(page)
+    page.wait_for_timeout(500)
+    assert points(page) == stopped_at
+
+
+def test_probe_scrubber_shows_each_checkpoint(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    start(page, epochs=2)  # checkpoints 0 (untrained), 1 and 2
+    wait_status(page, "succeeded")
+    scrubber = page.get_by_test_id("probe-scrubber")
+    maps = page.get_by_test_id("probe-maps")
+    runs = {}
+    for epoch in (1, 0, 2):
+        scrubber.fill(str(epoch))
+        page.locator(f"[data-testid=probe-maps][data-epoch='{epoch}']").wait_for()
+        images = maps.get_by_test_id("probe-map")
+        assert images.count() == 1 + len(SMALL_NET)
+        page.wait_for_function("els => els.every((i) => i.complete && i.naturalWidth > 0)", arg=images.element_handles())
+        runs[epoch] = maps.get_attribute("data-run")
+    assert len(set(runs.values())) == 3  # each checkpoint is a different network
+    assert "epoch 2" in page.locator("#probe-epoch").text_content()
+    assert page.get_by_test_id("filter-image").count() == 3
+    page.wait_for_function("els => els.every((i) => i.complete && i.naturalWidth > 0)",
+                           arg=page.get_by_test_id("filter-image").element_handles())
+    assert page.get_by_test_id("confusion").locator("tbody tr").count() == 10
+
+
+def test_runs_overlaid(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    first = start(page, max_steps=8, lr=0.05)
+    wait_status(page, "succeeded")
+    second = start(page, max_steps=8, lr=0.001)
+    wait_status(page, "succeeded")
+    chart = page.get_by_test_id("loss-chart")
+    assert chart.get_attribute("data-runs") == "2"
+    page.get_by_label(f"Show run #{first[-6:]} on the charts").uncheck()
+    page.wait_for_function("() => document.querySelector('[data-testid=loss-chart]').dataset.runs === '1'")
+    assert second in [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li").all()]
+
+
+def test_refusals_shown_where_they_belong(page, server: str) -> None:
+    page.allowed_errors.append("422")
+    jobs_before = len(httpx.get(f"{server}/api/jobs").json()["jobs"])
+    open_dashboard(page, [{"type": "Flatten"}, {"type": "Linear", "out_features": 7}])
+    page.get_by_test_id("train-start").click()
+    refused = page.locator("[data-testid=train-layer].refused")
+    refused.wait_for()
+    assert page.get_by_test_id("train-layer").nth(1).evaluate("li => li.classList.contains('refused')")
+    assert "10 outputs" in refused.text_content()
+    page.locator("#f-lr").fill("-1")
+    page.get_by_test_id("train-start").click()
+    page.locator("#form-error").wait_for()
+    assert page.locator("#form-error").text_content().startswith("lr: ")
+    assert page.locator("#f-lr").get_attribute("aria-invalid") == "true"
+    assert len(httpx.get(f"{server}/api/jobs").json()["jobs"]) == jobs_before
+
+
+def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -> None:
+    page.allowed_errors.append("uPlot")
+    page.allowed_errors.append("Failed to load resource")
+    page.route("**/vendor/uplot/**", lambda route: route.abort())
+    open_dashboard(page, SMALL_NET)
+    job_id = start(page, max_steps=8)
+    wait_status(page, "succeeded")
+    row = page.get_by_test_id("loss-chart").locator("tbody tr").filter(has_text=f"#{job_id[-6:]}")
+    assert row.locator("td").nth(1).text_content() == "8"  # steps
+    assert float(row.locator("td").nth(2).text_content()) > 0  # last loss
+    assert page.get_by_test_id("loss-chart").locator("canvas").count() == 0
+
+
+def test_screenshots(browser, server: str) -> None:
+    """docs/screenshots/training-{light,dark}.png: example 14's network after two short epochs."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    job_id = httpx.post(f"{server}/api/jobs", json={"epochs": 3, "batch_size": 16, "lr": 0.02, "momentum": 0.9}).json()["job_id"]
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{server}/api/jobs/{job_id}").json()["status"] not in FINAL and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, base_url=server, color_scheme=scheme)
+        pg = context.new_page()
+        open_dashboard(pg)
+        pg.get_by_label(f"Show run #{job_id[-6:]} on the charts").check()
+        pg.get_by_role("button", name=f"#{job_id[-6:]}").click()
+        pg.locator("[data-testid=probe-maps][data-epoch='3']").wait_for()
+        pg.wait_for_timeout(500)
+        pg.screenshot(path=str(SHOTS / f"training-{scheme}.png"))
+        context.close()
