@@ -19,7 +19,7 @@ export const activationActions = (store) => ({
 });
 
 /** uPlot's module, its stylesheet added to the page the first time (the browser caches the import). */
-async function loadChartLibrary() {
+export async function loadChartLibrary() {
   if (!document.querySelector(`link[href="${UPLOT}/uPlot.min.css"]`)) {
     document.head.append(el("link", { rel: "stylesheet", href: `${UPLOT}/uPlot.min.css` }));
   }

@@ -2,6 +2,7 @@
 // each checkpoint's probe run. uPlot is loaded here, and its absence only turns charts into tables.
 
 import { api, ApiError, request } from "../api.js";
+import { loadChartLibrary } from "../activations.js";
 import { EXAMPLE_14 } from "./defaults.js";
 import { accuracyView } from "./accuracy.js";
 import { classesView } from "./classes.js";
@@ -58,7 +59,7 @@ function checkpointLoader(actions) {
 async function start() {
   const store = createTrainingStore();
   const actions = trainingActions(store);
-  const uPlot = await import("/vendor/uplot/dist/uPlot.esm.js").then((m) => m.default, () => null);
+  const uPlot = await loadChartLibrary().catch(() => null);
   const streams = createStreams(actions);
   const refresh = () => jobs.list().then((r) => actions.setJobs(r.jobs), (err) => actions.notify(`Cannot list the runs: ${err.message}`));
 
