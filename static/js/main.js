@@ -11,6 +11,7 @@ import { mountResults } from "./results.js";
 import { mountReceptiveField } from "./receptive.js";
 import { mountExamples } from "./examples.js";
 import { mountActivations } from "./activations.js";
+import { mountTrainLink } from "./train-link.js";
 
 /** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
 function localRefusals(which, layers, catalogue) {
@@ -87,6 +88,7 @@ function mountLab(store, actions) {
   mountReceptiveField(store, actions, $("stages"), $("rf-info"));
   const showCurves = mountActivations(store, actions);
   mountExamples(store, actions, { run, showCurves });
+  mountTrainLink(store, $("train-this"));
   store.subscribe(renderControls, ["compare", "seed", "mode", "view", "running"]);
   store.subscribe(renderGlobalErrors, ["errors"]);
   persistInUrl(store);

@@ -6,6 +6,7 @@ so short jobs finish in seconds; slower ones use a small batch.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -147,15 +148,20 @@ def test_probe_scrubber_shows_each_checkpoint(page, server: str, cancel_left_run
 
 def test_runs_overlaid(page, server: str, cancel_left_running) -> None:
     open_dashboard(page, SMALL_NET)
+    for box in page.get_by_test_id("runs-list").get_by_role("checkbox").all():
+        box.uncheck()  # only this test's runs on the chart
+    chart = page.get_by_test_id("loss-chart")
     first = start(page, max_steps=8, lr=0.05)
     wait_status(page, "succeeded")
     second = start(page, max_steps=8, lr=0.001)
     wait_status(page, "succeeded")
-    chart = page.get_by_test_id("loss-chart")
-    assert chart.get_attribute("data-runs") == "2"
+    assert chart.get_attribute("data-runs") == "2", page.get_by_test_id("runs-list").text_content()
+    assert chart.get_attribute("data-points") == "16"
     page.get_by_label(f"Show run #{first[-6:]} on the charts").uncheck()
-    page.wait_for_function("() => document.querySelector('[data-testid=loss-chart]').dataset.runs === '1'")
-    assert second in [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li").all()]
+    page.wait_for_function("() => document.querySelector('[data-testid=loss-chart]').dataset.points === '8'")
+    assert chart.get_attribute("data-runs") == "1"
+    order = [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li[data-job]").all()]
+    assert order[:2] == [second, first]  # newest first
 
 
 def test_refusals_shown_where_they_belong(page, server: str) -> None:
@@ -186,6 +192,24 @@ def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -
     assert row.locator("td").nth(1).text_content() == "8"  # steps
     assert float(row.locator("td").nth(2).text_content()) > 0  # last loss
     assert page.get_by_test_id("loss-chart").locator("canvas").count() == 0
+
+
+def test_train_this_pipeline_from_the_lab(page) -> None:
+    def open_lab(layers: list) -> None:
+        state = {"input": {"source": "cifar10", "split": "test", "index": 3}, "layers": layers}
+        page.goto("/#s=" + base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("="))
+        page.locator("[data-testid=stage]").last.wait_for()
+
+    button = page.get_by_test_id("train-this")
+    open_lab(SMALL_NET[:-1])  # ends in 4 × 8 × 8 features, not 10
+    assert button.is_disabled() and "ends in 1×256" in button.get_attribute("title")
+    open_lab(SMALL_NET)
+    page.wait_for_function("() => !document.querySelector('[data-testid=train-this]').disabled")
+    button.click()
+    page.wait_for_url("**/training?layers=*")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.get_by_test_id("train-layer").all_text_contents() == [
+        'Conv2d(out_channels=4, kernel_size=3, padding=1)', "ReLU()", "MaxPool2d(kernel_size=4)", "Flatten()", "Linear(out_features=10)"]
 
 
 def test_screenshots(browser, server: str) -> None:
