@@ -19,8 +19,8 @@ function describe(status, body) {
   return `The server answered ${status}.`;
 }
 
-export async function request(method, url, body, isForm = false) {
-  const init = { method, headers: {} };
+export async function request(method, url, body, isForm = false, headers = {}) {
+  const init = { method, headers: { ...headers } };
   if (body !== undefined) {
     if (isForm) init.body = body;
     else {

@@ -54,7 +54,8 @@ export function formView(store, actions, { start }) {
     json.value = JSON.stringify(draft.layers, null, 1);
     showProbe();
   };
-  const draw = ({ draft, formErrors, starting }) => {
+  const draw = ({ draft, formErrors, starting, tokenAsked }) => {
+    byId("token-row").hidden = !tokenAsked;
     const onLayer = (i) => formErrors.filter((e) => e.position === i).map((e) => e.message);
     byId("train-layers").replaceChildren(...(draft?.layers ?? []).map((layer, i) => {
       const errors = onLayer(i);
@@ -71,7 +72,7 @@ export function formView(store, actions, { start }) {
     byId("train-start").disabled = starting || !draft;
   };
   store.subscribe(fill, ["draft"]);
-  store.subscribe(draw, ["draft", "formErrors", "starting"]);
+  store.subscribe(draw, ["draft", "formErrors", "starting", "tokenAsked"]);
   fill(store.state);
   draw(store.state);
 }

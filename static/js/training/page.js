@@ -3,6 +3,7 @@
 
 import { api, ApiError, request } from "../api.js";
 import { loadChartLibrary } from "../activations.js";
+import { byId } from "../dom.js";
 import { EXAMPLE_14 } from "./defaults.js";
 import { accuracyView } from "./accuracy.js";
 import { classesView } from "./classes.js";
@@ -16,10 +17,12 @@ import { checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from
 import { createStreams } from "./stream.js";
 import { viewControls } from "./view-controls.js";
 
+/** Starting and cancelling carry the API token when the page has one (LAYERLAB_API_TOKEN on the server). */
+const auth = (token) => (token ? { authorization: `Bearer ${token}` } : {});
 const jobs = {
   list: () => request("GET", "/api/jobs"),
-  start: (config) => request("POST", "/api/jobs", config),
-  cancel: (id) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`),
+  start: (config, token) => request("POST", "/api/jobs", config, false, auth(token)),
+  cancel: (id, token) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`, undefined, false, auth(token)),
 };
 
 /** The lab's "Train this pipeline" opens /training?layers=<JSON>; otherwise example 14. */
@@ -63,18 +66,25 @@ async function start() {
   const streams = createStreams(actions);
   const refresh = () => jobs.list().then((r) => actions.setJobs(r.jobs), (err) => actions.notify(`Cannot list the runs: ${err.message}`));
 
+  const token = byId("f-token");
+  /** A 401 asks for the token (the server has LAYERLAB_API_TOKEN set) and says so. */
+  const explain = (err) => {
+    if (!(err instanceof ApiError && err.status === 401)) return err.message;
+    actions.askToken();
+    return `${err.message} Enter the server's API token above and try again.`;
+  };
   const startJob = async (config) => {
     actions.setStarting(true);
     try {
-      const { job_id: id, status } = await jobs.start(config);
+      const { job_id: id, status } = await jobs.start(config, token.value.trim());
       actions.addJob({ job_id: id, status, config });
     } catch (err) {
-      actions.refuse(formErrorsOf(err instanceof ApiError && err.status === 422 ? err.detail : null, err.message));
+      actions.refuse(formErrorsOf(err instanceof ApiError && err.status === 422 ? err.detail : null, explain(err)));
     } finally {
       actions.setStarting(false);
     }
   };
-  const cancel = (id) => jobs.cancel(id).catch((err) => actions.notify(`Cannot cancel run ${id}: ${err.message}`));
+  const cancel = (id) => jobs.cancel(id, token.value.trim()).catch((err) => actions.notify(`Cannot cancel run ${id}: ${explain(err)}`));
 
   formView(store, actions, { start: startJob });
   runsListView(store, actions);

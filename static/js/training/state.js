@@ -10,6 +10,7 @@ const INITIAL = {
   draft: null, // the start form's values: a job config (POST /api/jobs body)
   formErrors: [], // refusals of POST /api/jobs: { field: "lr", "layers", …, position: 0-based layer or null, message }
   starting: false,
+  tokenAsked: false, // the server answered 401: the form shows the API token field
   jobs: {}, // job id → the job as GET /api/jobs answers it, status kept current by the stream
   order: [], // job ids, newest first
   series: {}, // job id → columns of its `step` events: { step: [], epoch: [], loss: [], time: [], imagesPerSecond: [] }
@@ -65,6 +66,7 @@ export function trainingActions(store) {
     setClasses: (classes) => update({ classes }),
     setDraft: (draft) => update({ draft, formErrors: [] }),
     setStarting: (starting) => update({ starting }),
+    askToken: () => update({ tokenAsked: true }),
     refuse: (formErrors) => update({ formErrors }),
     notify: (notice) => update({ notice }),
     /** The server's list (newest first); the newest is shown and focused when nothing is yet. */
