@@ -3,8 +3,8 @@ point is on the loss chart.
 
     .venv/bin/python bench/dashboard_latency.py [--steps 300] [--batch 16]
 
-Serves the app (its own data dir, the bundled CIFAR-10 sample unless LAYERLAB_CIFAR10_DIR is set),
-opens /training in headless Chromium (/usr/bin/chromium), starts example 14 from the form and records,
+Serves the app (tests/browser/live.py: its own data dir, the bundled CIFAR-10 sample unless
+LAYERLAB_CIFAR10_DIR is set), opens /training in headless Chromium, starts example 14 from the form and records,
 at every chart update, `Date.now() − time` of the newest point drawn (`time` is the worker's Unix
 time of the step, carried by the SSE event; the page measures it just before uPlot draws, in the same
 animation frame). Prints p50/p95/p99/max over the run and the target (~100 ms).
@@ -13,19 +13,18 @@ animation frame). Prints p50/p95/p99/max over the run and the target (~100 ms).
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-from playwright.sync_api import sync_playwright
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.live import ARGS, CHROMIUM, live_server  # noqa: E402
+
 TARGET_MS = 100
 
 # Every change of the chart's data-latency-ms attribute, kept in the page.
@@ -37,49 +36,25 @@ RECORD = """() => {
 }"""
 
 
-def serve(data_dir: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "LAYERLAB_DATA_DIR": data_dir}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc, base = serve(data_dir)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-                page = browser.new_page(base_url=base)
-                page.goto("/training")
-                page.wait_for_selector("body[data-ready=true]")
-                page.evaluate(RECORD)
-                page.locator("#f-max_steps").fill(str(args.steps))
-                page.locator("#f-batch_size").fill(str(args.batch))
-                page.locator("#f-epochs").fill("100")
-                page.get_by_test_id("train-start").click()
-                page.locator("[data-testid=job-status][data-status=succeeded]").wait_for(timeout=600_000)
-                latencies = sorted(page.evaluate("window.latencies"))
-                points = page.get_by_test_id("loss-chart").get_attribute("data-points")
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp), Path(tmp) / "server.log") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(base_url=base)
+        page.goto("/training")
+        page.wait_for_selector("body[data-ready=true]")
+        page.evaluate(RECORD)
+        page.locator("#f-max_steps").fill(str(args.steps))
+        page.locator("#f-batch_size").fill(str(args.batch))
+        page.locator("#f-epochs").fill("100")
+        page.get_by_test_id("train-start").click()
+        page.locator("[data-testid=job-status][data-status=succeeded]").wait_for(timeout=600_000)
+        latencies = sorted(page.evaluate("window.latencies"))
+        points = page.get_by_test_id("loss-chart").get_attribute("data-points")
+        browser.close()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     print(f"example 14, batch {args.batch}, {points} steps drawn in {len(latencies)} chart updates")
     print(f"step → chart latency ms: p50 {q[49]:.0f}, p95 {q[94]:.0f}, p99 {q[98]:.0f}, max {latencies[-1]:.0f} "

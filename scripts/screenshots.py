@@ -15,7 +15,10 @@ import base64
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,7 +91,28 @@ def shoot(base: str, out: Path) -> list[Path]:
         shots.append(out / "receptive-field.png")
         page.locator("#stages").screenshot(path=shots[-1])
         context.close()
+        shots += training(browser, base, out)
         browser.close()
+    return shots
+
+
+def training(browser, base: str, out: Path) -> list[Path]:
+    """/training after example 14 trained three epochs (Adam, batch 16) on the server's CIFAR-10."""
+    config = {"epochs": 3, "batch_size": 16, "optimizer": "adam", "lr": 0.001}
+    job_id = httpx.post(f"{base}/api/jobs", json=config).json()["job_id"]
+    deadline = time.monotonic() + 900
+    while httpx.get(f"{base}/api/jobs/{job_id}").json()["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(1)
+    shots = []
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme)
+        page = context.new_page()
+        page.goto("/training")
+        page.locator("[data-testid=probe-maps][data-epoch='3']").wait_for(timeout=30_000)
+        drawn(page)
+        shots.append(out / f"training-{scheme}.png")
+        page.screenshot(path=shots[-1], full_page=True)
+        context.close()
     return shots
 
 

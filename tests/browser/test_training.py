@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FINAL = ("succeeded", "failed", "cancelled")
 SMALL_NET = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
              {"type": "MaxPool2d", "kernel_size": 4}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]
@@ -210,22 +208,3 @@ def test_train_this_pipeline_from_the_lab(page) -> None:
     page.wait_for_selector("body[data-ready=true]")
     assert page.get_by_test_id("train-layer").all_text_contents() == [
         'Conv2d(out_channels=4, kernel_size=3, padding=1)', "ReLU()", "MaxPool2d(kernel_size=4)", "Flatten()", "Linear(out_features=10)"]
-
-
-def test_screenshots(browser, server: str) -> None:
-    """docs/screenshots/training-{light,dark}.png: example 14's network after two short epochs."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    job_id = httpx.post(f"{server}/api/jobs", json={"epochs": 3, "batch_size": 16, "lr": 0.02, "momentum": 0.9}).json()["job_id"]
-    deadline = time.monotonic() + 120
-    while httpx.get(f"{server}/api/jobs/{job_id}").json()["status"] not in FINAL and time.monotonic() < deadline:
-        time.sleep(0.5)
-    for scheme in ("light", "dark"):
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, base_url=server, color_scheme=scheme)
-        pg = context.new_page()
-        open_dashboard(pg)
-        pg.get_by_label(f"Show run #{job_id[-6:]} on the charts").check()
-        pg.get_by_role("button", name=f"#{job_id[-6:]}").click()
-        pg.locator("[data-testid=probe-maps][data-epoch='3']").wait_for()
-        pg.wait_for_timeout(500)
-        pg.screenshot(path=str(SHOTS / f"training-{scheme}.png"))
-        context.close()

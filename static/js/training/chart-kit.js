@@ -4,8 +4,8 @@
 
 import { el } from "../dom.js";
 
-// Tableau 10: distinguishable on the light and the dark background alike.
-const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+// Tableau 10 without its grey: distinguishable on the light and the dark background alike.
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"];
 
 /** A run keeps its colour as newer runs arrive: colours go by age, oldest first. */
 export function runColor(state, id) {
