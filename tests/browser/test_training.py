@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
+
+from .live import live_server
 
 pytestmark = pytest.mark.browser
 
 FINAL = ("succeeded", "failed", "cancelled")
 SMALL_NET = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
              {"type": "MaxPool2d", "kernel_size": 4}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]
-
-
-@pytest.fixture(autouse=True)
-def _jobs_api(api_paths: set[str]) -> None:
-    if "/api/jobs/{job_id}/events" not in api_paths:
-        pytest.skip("the training jobs API is not there yet")
 
 
 @pytest.fixture
@@ -160,6 +158,9 @@ def test_runs_overlaid(page, server: str, cancel_left_running) -> None:
     assert chart.get_attribute("data-runs") == "1"
     order = [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li[data-job]").all()]
     assert order[:2] == [second, first]  # newest first
+    page.get_by_role("button", name=f"#{first[-6:]}").click()  # follow the first run again …
+    page.get_by_role("button", name="Reuse settings").click()  # … and put its settings in the form
+    assert page.locator("#f-lr").input_value() == "0.05" and page.locator("#f-max_steps").input_value() == "8"
 
 
 def test_refusals_shown_where_they_belong(page, server: str) -> None:
@@ -208,3 +209,25 @@ def test_train_this_pipeline_from_the_lab(page) -> None:
     page.wait_for_selector("body[data-ready=true]")
     assert page.get_by_test_id("train-layer").all_text_contents() == [
         'Conv2d(out_channels=4, kernel_size=3, padding=1)', "ReLU()", "MaxPool2d(kernel_size=4)", "Flatten()", "Linear(out_features=10)"]
+
+
+def test_api_token_asked_for_when_the_server_wants_one(browser, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LAYERLAB_CIFAR10_DIR"} | {"LAYERLAB_API_TOKEN": "s3cret"}
+    (tmp_path / "data").mkdir()
+    with live_server(tmp_path / "data", tmp_path / "server.log", env) as base:
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        open_dashboard(page, SMALL_NET)
+        assert page.locator("#f-token").is_hidden()
+        page.locator("#f-max_steps").fill("2")
+        page.get_by_test_id("train-start").click()
+        page.locator("#f-token").wait_for()
+        assert "API token" in page.locator("#form-error").text_content()
+        page.locator("#f-token").fill("s3cret")
+        job_id = start(page)
+        wait_status(page, "succeeded")
+        assert httpx.get(f"{base}/api/jobs/{job_id}").json()["config"]["max_steps"] == 2
+        context.close()
+    assert errors and all("401" in e for e in errors)  # the first, tokenless start only

@@ -19,13 +19,17 @@ function facts(job, series) {
   return { text: parts.join(" · "), done, total };
 }
 
-export function jobView(store, { cancel }) {
+export function jobView(store, actions, { cancel }) {
   const status = byId("job-status");
   const bar = byId("job-progress");
   const cancelButton = byId("job-cancel");
   const csv = byId("job-csv");
   const checkpoint = byId("job-checkpoint");
   cancelButton.addEventListener("click", () => cancel(store.state.focus));
+  byId("job-reuse").addEventListener("click", () => {
+    actions.setDraft(structuredClone(store.state.jobs[store.state.focus].config));
+    byId("train-form-section").scrollIntoView({ block: "start" });
+  });
 
   const draw = (state) => {
     const job = state.jobs[state.focus];

@@ -88,7 +88,7 @@ async function start() {
 
   formView(store, actions, { start: startJob });
   runsListView(store, actions);
-  jobView(store, { cancel });
+  jobView(store, actions, { cancel });
   viewControls(store, actions);
   lossChartView(store, uPlot);
   probeView(store, actions);
@@ -100,6 +100,7 @@ async function start() {
 
   actions.setDraft(firstDraft());
   await Promise.all([api.cifar().then((info) => actions.setClasses(info.classes), () => null), refresh()]);
+  addEventListener("focus", refresh); // runs started elsewhere (another tab, the API) show on coming back
   document.body.dataset.ready = "true";
 }
 
