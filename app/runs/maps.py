@@ -9,13 +9,18 @@ input map is then not drawn and encoded again.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from ..lru import ByteLRU
-from ..render import Colormap, Normalize, draw_stage, encode_png
+from ..render import Colormap, Normalize, RenderError, draw_stage, encode_png
 from ..render.layout import MapLayout
 from ..render.maps import MAX_TILE
 from .store import RunResult, RunStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class StageMaps:
         self._runs = runs
         # PNG bytes with the layout of the picture: a client asks for the layout right after the image.
         self._maps: ByteLRU[tuple[str, int, MapQuery], tuple[bytes, MapLayout]] = ByteLRU(limit_bytes, lambda v: len(v[0]))
+        # Maps being drawn: a second request for one waits for it instead of drawing it again.
+        self._drawing: dict[tuple[str, int, MapQuery], Future[tuple[bytes, MapLayout]]] = {}
+        self._lock = threading.Lock()
 
     def png(self, run_id: str, k: int, query: MapQuery) -> bytes:
         """Stage k of run ``run_id`` drawn as ``query`` asks; raises NotFoundError, or RenderError for a bad sample."""
@@ -44,24 +52,53 @@ class StageMaps:
         """Where each value of stage k sits in :meth:`png`'s picture for the same query."""
         return self._draw(run_id, k, query)[1]
 
+    def draw_ahead(self, run_id: str, query: MapQuery) -> None:
+        """Draws every stage of a run that just answered, so its maps are ready (or under way) when asked for."""
+        for k in range(len(self._runs.get(run_id).trace.stages) + 1):
+            try:
+                self._draw(run_id, k, query)
+            except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
+                log.debug("not drawn ahead: %s", exc)
+                return
+
     def _draw(self, run_id: str, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
         result = self._runs.get(run_id)
-        tensor, stats = result.stage(k)
+        result.stage(k)  # 404 for a stage the run does not have
         key = (input_key(result) if k == 0 else run_id, k, query)
-        drawn = self._maps.get(key)
-        if drawn is None:
-            # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
-            finite = not (stats["nan_count"] or stats["inf_count"]) and stats["min"] is not None
-            picture = draw_stage(
-                tensor,
-                from_image=result.source.is_image,
-                colormap=query.colormap,
-                normalize=query.normalize,
-                sample=query.sample,
-                max_tile=query.max_tile,
-                known_range=(float(stats["min"]), float(stats["max"])) if finite else None,  # type: ignore[arg-type]
-            )
-            assert picture.layout is not None  # every stage map is drawn with its layout
-            drawn = encode_png(picture), picture.layout
+        with self._lock:
+            drawn = self._maps.get(key)
+            drawing = self._drawing.get(key) if drawn is None else None
+            if drawn is None and drawing is None:
+                self._drawing[key] = mine = Future()
+        if drawn is not None:
+            return drawn
+        if drawing is not None:
+            return drawing.result()
+        try:
+            drawn = self._render(result, k, query)
             self._maps.put(key, drawn)
+            mine.set_result(drawn)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                del self._drawing[key]
         return drawn
+
+    @staticmethod
+    def _render(result: RunResult, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
+        tensor, stats = result.stage(k)
+        # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
+        finite = not (stats["nan_count"] or stats["inf_count"]) and stats["min"] is not None
+        picture = draw_stage(
+            tensor,
+            from_image=result.source.is_image,
+            colormap=query.colormap,
+            normalize=query.normalize,
+            sample=query.sample,
+            max_tile=query.max_tile,
+            known_range=(float(stats["min"]), float(stats["max"])) if finite else None,  # type: ignore[arg-type]
+        )
+        assert picture.layout is not None  # every stage map is drawn with its layout
+        return encode_png(picture), picture.layout

@@ -44,10 +44,18 @@ export async function request(method, url, body, isForm = false, headers = {}) {
   return data;
 }
 
+/** The query of a stage map for the lab's view settings (colormap, normalize, sample). */
+export function mapQuery({ colormap, normalize, sample }) {
+  const q = new URLSearchParams({ colormap, normalize });
+  if (sample !== null && sample !== undefined && sample !== "") q.set("sample", String(sample));
+  return q;
+}
+
 export const api = {
   /** GET /api/layers as the page uses it: layer type → entry, in the registry's order. */
   catalogue: async () => Object.fromEntries((await request("GET", "/api/layers")).map((e) => [e.type, e])),
-  run: (payload) => request("POST", "/api/pipeline/run", payload),
+  /** With `view`, the server starts drawing the run's maps for that view as soon as it has answered. */
+  run: (payload, view) => request("POST", `/api/pipeline/run${view ? `?draw_maps=true&${mapQuery(view)}` : ""}`, payload),
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
   cifar: () => request("GET", "/api/datasets/cifar10"),

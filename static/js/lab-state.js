@@ -23,6 +23,8 @@ const INITIAL = {
   run: null, // the run shown: { a, b } answers of POST /api/pipeline/run, { layers, compare } as sent
   selection: null, // the value whose receptive field is outlined: { pipeline: "layers" | "compare", stage, field }
   checks: null, // an example's checks against torch: { target: "example" | "loss", title, rows }
+  // the stage detail view: { pipeline: "a" | "b", stage, sample, zoom: "1"…"8" | "fit", normalize, fixed: [lo, hi], picked: index | null }
+  detail: null,
   activations: ACTIVATIONS,
 };
 
@@ -45,7 +47,10 @@ export function labActions(store) {
     setView: (changes) => update((s) => ({ view: { ...s.view, ...changes } })),
     refuse: (errors) => update({ errors }),
     setRunning: (running) => update({ running }),
-    showRun: (run) => update({ run, selection: null }),
+    showRun: (run) => update({ run, selection: null, detail: null }),
+    openDetail: ({ pipeline, stage }) => update((s) => ({ detail: { pipeline, stage, sample: s.view.sample ?? 0, zoom: "fit", normalize: "per_channel", fixed: null, picked: null } })),
+    setDetail: (changes) => update((s) => ({ detail: { ...s.detail, ...changes } })),
+    closeDetail: () => update({ detail: null }),
     select: (selection) => update({ selection }),
     showChecks: (checks) => update({ checks }),
     ...activationActions(store),

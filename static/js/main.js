@@ -7,7 +7,7 @@ import { createLabStore, labActions, persistInUrl, stateFromHash } from "./lab-s
 import { typeOptions, mountPipelineEditor } from "./pipeline.js";
 import { missingRequired } from "./layer-form.js";
 import { mountInputs } from "./inputs.js";
-import { mountResults } from "./results.js";
+import { mountResults, prefetchMaps } from "./results.js";
 import { mountReceptiveField } from "./receptive.js";
 import { mountExamples } from "./examples.js";
 import { mountActivations } from "./activations.js";
@@ -69,7 +69,9 @@ function mountLab(store, actions) {
     const text = comparing ? `Running A (${s.layers.length}) and B (${s.compare.length} layers)…` : `Running ${s.layers.length} layer(s)…`;
     actions.setRunning(true);
     try {
-      const [a, b] = await busy(text, () => Promise.allSettled([api.run(payload(s.layers)), comparing ? api.run(payload(s.compare)) : null]));
+      // Each answer's maps are asked for the moment it arrives, before anything is drawn.
+      const send = (layers) => api.run(payload(layers), s.view).then((answer) => (prefetchMaps(answer, s.view), answer));
+      const [a, b] = await busy(text, () => Promise.allSettled([send(s.layers), comparing ? send(s.compare) : null]));
       const refused = [...(a.status === "rejected" ? apiRefusals("layers", a.reason) : []),
         ...(b.status === "rejected" ? apiRefusals("compare", b.reason) : [])];
       if (refused.length) { actions.refuse(refused); return null; }
@@ -86,6 +88,15 @@ function mountLab(store, actions) {
   mountInputs(store, actions);
   mountResults(store);
   mountReceptiveField(store, actions, $("stages"), $("rf-info"));
+  // The detail view is imported on its first use: the lab starts without it.
+  let detail = null;
+  $("stages").addEventListener("click", async (ev) => {
+    const button = ev.target.closest("[data-testid=open-detail]");
+    if (!button) return;
+    detail ??= import("./detail.js").then((module) => module.mountDetail(store, actions));
+    await detail;
+    actions.openDetail({ pipeline: button.dataset.pipeline, stage: Number(button.dataset.stage) });
+  });
   const showCurves = mountActivations(store, actions);
   mountExamples(store, actions, { run, showCurves });
   mountTrainLink(store, $("train-this"));

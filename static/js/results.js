@@ -2,17 +2,12 @@
 // torchinfo-like trace and the code. Renders when the run or the view settings change.
 
 import { el, byId, show } from "./dom.js";
+import { mapQuery } from "./api.js";
 
 const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
 const big = (n) => n.toLocaleString("en-US");
 
-function mapUrl(url, view) {
-  if (!url) return null;
-  const { colormap, normalize, sample } = view;
-  const q = new URLSearchParams({ colormap, normalize });
-  if (sample !== null && sample !== undefined && sample !== "") q.set("sample", String(sample));
-  return `${url}?${q}`;
-}
+const mapUrl = (url, view) => (url ? `${url}?${mapQuery(view)}` : null);
 
 /** Nested list → a few 2-D tables (the last two dims), labelled by their leading index. */
 function matrixView(values, label) {
@@ -33,6 +28,36 @@ function matrixView(values, label) {
   return out;
 }
 
+const EAGER_VALUES = 256; // tables of up to this many values are built with the stage; larger ones when seen
+
+/** Builds a stage's value tables when they scroll into view (or at once when small): a run paints first. */
+const lazyTables = new IntersectionObserver((entries) => {
+  for (const { target, isIntersecting } of entries) {
+    if (!isIntersecting) continue;
+    lazyTables.unobserve(target);
+    target.replaceWith(matrixView(target.values, target.getAttribute("aria-label")));
+  }
+}, { rootMargin: "300px" });
+
+function valueTables(values, label) {
+  if (flat(values).length <= EAGER_VALUES) return matrixView(values, label);
+  const pending = el("div", { class: "matrices pending", "aria-label": label, text: "…" });
+  pending.values = values;
+  lazyTables.observe(pending);
+  return pending;
+}
+
+let warming = []; // the maps of the latest run, asked for before its DOM exists (kept so they are not dropped)
+
+/**
+ * Asks for every map of `answer` at once, the moment the run answers: the <img>s built afterwards get
+ * the same URLs from the browser's memory cache (the maps are immutable), so no request waits on the DOM.
+ */
+export function prefetchMaps(answer, view) {
+  const urls = [answer.input.image_url, ...answer.layers.map((l) => l.image_url)];
+  warming = [...warming.slice(-32), ...urls.filter(Boolean).map((url) => Object.assign(new Image(), { src: mapUrl(url, view) }))];
+}
+
 function statsLine(s) {
   if (!s) return "";
   return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%`;
@@ -46,15 +71,17 @@ function image(url, view, alt, stageIndex, testid) {
   return box;
 }
 
-function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b, view }) {
+function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b, view, formula }) {
   const dataShape = shape.join("x");
   const [stageId, imageId] = b ? ["stage-b", "stage-image-b"] : ["stage", "stage-image"];
   const node = el("article", { class: "stage", testid: stageId, "data-shape": dataShape, "data-index": index },
     el("header", {},
       el("span", { class: "pos", text: String(index) }),
       el("strong", { text: title }),
-      el("span", { class: "badge", title: "output shape", text: shape.join("×") })),
-    inShape ? el("p", { class: "flow", text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
+      el("span", { class: "badge", title: "output shape", text: shape.join("×") }),
+      el("button", { type: "button", class: "icon", testid: "open-detail", "data-stage": index, "data-pipeline": b ? "b" : "a",
+        title: "Open this stage at readable size: every value, zoom, colour bar, arithmetic", "aria-label": `Inspect stage ${index}`, text: "🔍" })),
+    inShape ? el("p", { class: "flow", title: formula, text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
       prevUrl !== undefined ? image(prevUrl, view, `stage ${index} input`, index - 1, imageId) : null,
       prevUrl !== undefined ? el("span", { class: "arrow", "aria-hidden": "true", text: "→" }) : null,
@@ -62,8 +89,8 @@ function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, value
     facts ? el("p", { class: "facts", text: facts }) : null,
     el("p", { class: "stats", text: statsLine(stats) }),
     notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
-    values ? el("details", { open: true, class: "values" }, el("summary", { text: "exact values" }), matrixView(values, `values of stage ${index}`)) : null,
-    indices ? el("details", { open: true }, el("summary", { text: "indices" }), matrixView(indices, `indices of stage ${index}`)) : null);
+    values ? el("details", { open: true, class: "values" }, el("summary", { text: "exact values" }), valueTables(values, `values of stage ${index}`)) : null,
+    indices ? el("details", { open: true }, el("summary", { text: "indices" }), valueTables(indices, `indices of stage ${index}`)) : null);
   return node;
 }
 
@@ -108,7 +135,7 @@ function stageRow(res, view, b = false) {
   let prev = res.input.image_url;
   for (const l of res.layers) {
     items.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
-      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b, view,
+      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b, view, formula: l.size_formula,
       facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
     prev = l.image_url;
   }
@@ -145,19 +172,23 @@ function renderRun({ a, b }, view) {
   code.textContent = a.answer.code;
   code.hidden = false;
   byId("copy-code").disabled = false;
+  const exportLink = byId("export");
+  exportLink.href = `/api/runs/${a.answer.run_id}/export.zip`;
+  exportLink.hidden = false;
   byId("sample").max = Math.max(0, a.answer.input.shape[0] - 1);
 }
 
 function traceTable(res, testid = "trace-table") {
-  const head = el("tr", {}, ["Layer (type:depth-idx)", "Input shape", "Output shape", "Param #", "Mult-Adds", "Time (ms)"].map((h) => el("th", { scope: "col", text: h })));
+  const head = el("tr", {}, ["Layer (type:depth-idx)", "Input shape", "Output shape", "Output size", "Param #", "Mult-Adds", "Time (ms)"].map((h) => el("th", { scope: "col", text: h })));
   const rows = res.layers.map((l) => el("tr", {},
     el("td", { text: `${l.type}: 1-${l.index}` }), el("td", { text: `[${l.input_shape.join(", ")}]` }),
-    el("td", { text: `[${l.output_shape.join(", ")}]` }), el("td", { class: "n", text: big(l.params) }),
+    el("td", { text: `[${l.output_shape.join(", ")}]` }), el("td", { class: "formula", testid: "formula", text: l.size_formula }),
+    el("td", { class: "n", text: big(l.params) }),
     el("td", { class: "n", text: big(l.mult_adds) }), el("td", { class: "n", text: l.time_ms.toFixed(2) })));
   const tp = res.layers.reduce((a, l) => a + l.params, 0);
   const tm = res.layers.reduce((a, l) => a + l.mult_adds, 0);
   const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
-    el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td", { class: "n", text: big(tp) }),
+    el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td"), el("td", { class: "n", text: big(tp) }),
     el("td", { class: "n", text: big(tm) }), el("td"));
   return el("table", { class: "trace", testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
 }

@@ -153,3 +153,20 @@ def test_the_colormaps_are_the_maps_own(client: TestClient, run_ok) -> None:
     png = Image.open(io.BytesIO(client.get(answer["layers"][0]["image_url"], params={"colormap": "viridis"}).content)).convert("RGB")
     lowest, highest = png.getpixel((0, png.height // 2)), png.getpixel((png.width - 1, png.height // 2))
     assert "#%02x%02x%02x" % lowest == cmaps["viridis"][0] and "#%02x%02x%02x" % highest == cmaps["viridis"][-1]
+
+
+def test_a_run_can_have_its_maps_drawn_ahead_once(client: TestClient, monkeypatch) -> None:
+    """draw_maps=true: every stage is drawn right after the answer, and a page asking for the maps gets those."""
+    import app.runs.maps as maps_module
+
+    drawn: list[tuple[int, ...]] = []
+    real = maps_module.draw_stage
+    monkeypatch.setattr(maps_module, "draw_stage", lambda t, **kw: drawn.append(tuple(t.shape)) or real(t, **kw))
+    body = {"input": CIFAR, "layers": PIPELINE}
+    answer = client.post("/api/pipeline/run", params={"draw_maps": "true", "colormap": "viridis"}, json=body).json()
+    assert len(drawn) == 5  # the input and four layers, while the client had its answer already
+    pngs = [client.get(u, params={"colormap": "viridis", "normalize": "per_channel"}) for u in
+            [answer["input"]["image_url"]] + [layer["image_url"] for layer in answer["layers"]]]
+    assert all(r.status_code == 200 for r in pngs) and len(drawn) == 5  # served from what was drawn ahead
+    client.get(answer["layers"][0]["image_url"], params={"colormap": "grey"})
+    assert len(drawn) == 6  # another view is drawn when asked for
