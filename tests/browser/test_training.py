@@ -110,6 +110,8 @@ def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
     start(page, batch_size=2, epochs=50)
     wait_status(page, "running")
     page.wait_for_function("() => Number(document.querySelector('[data-testid=loss-chart]').dataset.points) > 3")
+    facts = page.locator("#job-facts").text_content()  # e.g. "step 9 of 12500 · epoch 1 of 50 · 310 images/s · about 6 min 40 s left"
+    assert " of 12500" in facts and "images/s" in facts and " left" in facts, facts
     page.get_by_test_id("job-cancel").click()
     started = time.monotonic()
     wait_status(page, "cancelled", timeout=10_000)
