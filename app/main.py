@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -18,7 +19,7 @@ from .api.errors import install_error_handlers
 from .api.main import api_router
 from .api.timing import ServerTiming
 from .datasets import load_cifar10
-from .images import UploadDirectory
+from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
 from .runs import RunStore, StageMaps
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        set_pixel_limit(settings.max_image_pixels)  # process-wide settings, made once here
+        if settings.torch_threads is not None:
+            torch.set_num_threads(settings.torch_threads)
         return_large_blocks_to_the_os()
         cifar10 = load_cifar10(settings)
         release_free_heap()

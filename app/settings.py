@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8265",
         description="The Ray head's dashboard address that Ray Jobs are submitted to (job_backend 'ray').",
     )
+    torch_threads: int | None = Field(
+        default=None,
+        gt=0,
+        description="Threads one torch operation may use (torch.set_num_threads, at start-up). Unset: torch's "
+        "default, one per core. 1 lets concurrent runs use a core each instead of contending for all of them.",
+    )
     run_cache_bytes: int = Field(
         default=256 * 1024 * 1024,
         gt=0,

@@ -162,6 +162,7 @@ class CurveResponse(BaseModel):
     x: list[float]
     y: list[float | None]
     grad: list[float | None] = Field(description="dy/dx by autograd.")
+    notes: list[str] = Field(default_factory=list, description="torch's warnings, e.g. Softmax's implicit dim.")
 
 
 class LossResponse(BaseModel):

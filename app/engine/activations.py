@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
 
+from .captured import captured_warnings
 from .errors import EngineError
 from .plan import make_plan
 from .records import LayerConfig, Mode
 from .registry import REGISTRY, Category
-from .run import _RNG_LOCK
+from .rng import seeded
 from .summary import tensor_values
 
 ACTIVATIONS: tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.category is Category.ACTIVATION)
@@ -20,7 +22,7 @@ MAX_POINTS = 10_001
 def activation_curve(
     layer: LayerConfig, x_min: float, x_max: float, points: int, *, mode: Mode = Mode.EVAL, seed: int = 0
 ) -> dict[str, Any]:
-    """``{"x", "y", "grad"}`` of ``layer`` over ``points`` evenly spaced inputs; grad is dy/dx by autograd.
+    """``{"x", "y", "grad", "notes"}`` of ``layer`` over ``points`` evenly spaced inputs; grad is dy/dx by autograd.
 
     Each point is an independent scalar for elementwise activations, so ``y.sum().backward()`` gives
     the derivative at every x. Softmax/LogSoftmax couple the points (they normalise over the curve),
@@ -33,14 +35,21 @@ def activation_curve(
     x = torch.linspace(x_min, x_max, points, dtype=torch.float32)
     plan = make_plan(tuple(x.shape), [layer], max_elements=MAX_POINTS)
     stage = plan.stages[0]
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    training = mode is Mode.TRAIN
+    with seeded(seed) as stream:
         module = stage.build()
-        with torch.no_grad():
-            for name, value in stage.explicit.items():
-                getattr(module, name).copy_(value)
-        module.train(mode is Mode.TRAIN)
-        x.requires_grad_(True)
+    with torch.no_grad():
+        for name, value in stage.explicit.items():
+            getattr(module, name).copy_(value)
+    module.train(training)
+    x.requires_grad_(True)
+    draws = stream.drawing() if training and stage.spec.random_in_train else contextlib.nullcontext()
+    with draws, captured_warnings() as warned:
         y = module(x)
-        (grad,) = torch.autograd.grad(y.sum(), x)
-    return {"x": tensor_values(x, MAX_POINTS), "y": tensor_values(y, MAX_POINTS), "grad": tensor_values(grad, MAX_POINTS)}
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    return {
+        "x": tensor_values(x, MAX_POINTS),
+        "y": tensor_values(y, MAX_POINTS),
+        "grad": tensor_values(grad, MAX_POINTS),
+        "notes": [f"torch warned: {w}" for w in dict.fromkeys(warned)],
+    }

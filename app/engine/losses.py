@@ -6,13 +6,13 @@ Like layers, each loss is a ``torch.nn`` class with its constructor arguments by
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn as nn
 
+from .captured import captured_warnings
 from .errors import EngineError
 from .registry import Kind, Param
 from .summary import tensor_values
@@ -123,8 +123,7 @@ def compute_loss(
         if kwargs.get(name) is not None:
             kwargs[name] = _tensor(name, kwargs[name], None, torch.float32, max_elements)
     x.requires_grad_(True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with captured_warnings() as caught:
         try:
             loss = spec.cls(**kwargs)(x, target)
             (grad,) = torch.autograd.grad(loss.sum(), x)
@@ -142,5 +141,5 @@ def compute_loss(
         "input_shape": list(x.shape),
         "target_shape": list(target.shape),
         "target_dtype": str(target.dtype).removeprefix("torch."),
-        "notes": [f"torch warned: {w.message}" for w in caught],
+        "notes": [f"torch warned: {w}" for w in caught],
     }

@@ -8,16 +8,17 @@ complete constructor arguments the real run (and the ``code`` field) use.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 import torch.nn as nn
 
+from .captured import captured_warnings
 from .errors import LayerError
 from .explain import explain_refusal, layer_label
 from .records import LayerConfig, Plan, Stage
 from .registry import REGISTRY, SPECS, Kind, LayerSpec, PoolIndices
+from .rng import isolated
 from .shapes import Shape, as_tuples, numel, shape_text
 from .sizes import size_formula, unpool_note
 
@@ -130,7 +131,7 @@ def _forward_on_cpu(stage: Stage, layer: LayerConfig, x: torch.Tensor, indices: 
     """
     cpu_indices = None if indices is None else torch.zeros(indices.shape, dtype=indices.dtype)
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+        with isolated(), torch.no_grad():
             return stage.forward(stage.build().train(training), torch.zeros(x.shape), cpu_indices)
     except Exception as exc:
         raise explain_refusal(stage, layer, exc) from exc
@@ -145,10 +146,9 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, 
     needs_indices = set(sources.values())
     stages: list[Stage] = []
     shape = tuple(input_shape)
-    with warnings.catch_warnings():
-        # Building on meta warns about no-op initialisation of empty tensors; the real run records
-        # the warnings that matter (e.g. Softmax's implicit dim).
-        warnings.simplefilter("ignore")
+    # Building on meta warns about no-op initialisation of empty tensors; the real run records the
+    # warnings that matter (e.g. Softmax's implicit dim), so these are caught and dropped.
+    with captured_warnings():
         for position, layer in enumerate(layers):
             spec = REGISTRY[layer["type"]]
             kwargs = _constructor_kwargs(spec, layer, shape, position)

@@ -2,29 +2,28 @@
 
 Order matters and mirrors the ``code`` field exactly: ``torch.manual_seed(seed)``, then every module
 built in pipeline order (so torch's own initialisation draws the same numbers), explicit weights
-copied in, the mode set, then one forward pass stage by stage. The global RNG is process-wide, so
-runs are serialised and the caller's RNG state is restored afterwards.
+copied in, the mode set, then one forward pass stage by stage. Only what draws from torch's
+process-wide generator (building; random layers in train mode) holds its lock (:mod:`.rng`); the
+rest of a run overlaps with other runs. torch's warnings are kept per run (:mod:`.captured`).
 """
 
 from __future__ import annotations
 
-import threading
+import contextlib
 import time
-import warnings
 
 import torch
 import torch.nn as nn
 
+from .captured import captured_warnings
 from .errors import InputError, LayerError
 from .explain import explain_refusal
 from .notes import stage_notes
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan, Stage, StageResult, Trace
+from .rng import seeded
 from .shapes import shape_text
 from .summary import tensor_stats
-
-_RNG_LOCK = threading.Lock()
-
 
 def check_input(x: torch.Tensor, max_elements: int) -> None:
     if x.numel() == 0:
@@ -36,15 +35,23 @@ def check_input(x: torch.Tensor, max_elements: int) -> None:
         )
 
 
-def build_modules(plan: Plan, mode: Mode, weights: dict[str, torch.Tensor] | None = None) -> list[nn.Module]:
-    """Build on the CPU in pipeline order (call after ``torch.manual_seed``), as ``code`` does;
-    then ``weights`` (a state_dict keyed ``"<position>.<name>"``, as nn.Sequential names them) if given."""
+def build_modules(
+    plan: Plan, mode: Mode, weights: dict[str, torch.Tensor] | None = None, warned: list[list[str]] | None = None
+) -> list[nn.Module]:
+    """Build on the CPU in pipeline order, as ``code`` does (inside :func:`.rng.seeded`); then
+    ``weights`` (a state_dict keyed ``"<position>.<name>"``, as nn.Sequential names them) if given.
+
+    ``warned``, when given, receives each stage's warnings from its constructor (a deprecated name).
+    """
     modules = []
     for stage in plan.stages:
-        try:
-            modules.append(stage.build())
-        except Exception as exc:
-            raise explain_refusal(stage, _config_of(stage), exc) from exc
+        with captured_warnings() as caught:
+            try:
+                modules.append(stage.build())
+            except Exception as exc:
+                raise explain_refusal(stage, _config_of(stage), exc) from exc
+        if warned is not None:
+            warned.append(caught)
     with torch.no_grad():
         for stage, module in zip(plan.stages, modules, strict=True):
             for name, value in stage.explicit.items():
@@ -89,9 +96,7 @@ def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.
 def rebuild_modules(trace: Trace) -> list[nn.Module]:
     """The run's modules again, with the same weights: seeded and built in order as the run was, then its
     trained weights if it had any. Runs keep tensors, not modules."""
-    # Same lock as the runs, so no other request reseeds the global RNG meanwhile.
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(trace.seed)
+    with seeded(trace.seed):  # the runs' RNG lock: no other request reseeds meanwhile
         return build_modules(trace.plan, trace.mode, trace.weights)
 
 
@@ -114,29 +119,30 @@ def run_pipeline(
     """
     x = x.to(torch.float32)
     check_input(x, max_elements)
-    plan = make_plan(tuple(x.shape), layers, max_elements, training=mode is Mode.TRAIN)
+    training = mode is Mode.TRAIN
+    plan = make_plan(tuple(x.shape), layers, max_elements, training=training)
     input_stats = tensor_stats(x)
+    built_warnings: list[list[str]] = []
+    with seeded(seed) as stream:
+        modules = build_modules(plan, mode, weights, built_warnings)
     results: list[StageResult] = []
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad(), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.manual_seed(seed)
-        modules = build_modules(plan, mode, weights)
-        current, current_stats = x, input_stats
-        for stage, module in zip(plan.stages, modules, strict=True):
-            arg = current.clone() if getattr(module, "inplace", False) else current
-            pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
-            seen = len(caught)
+    current, current_stats = x, input_stats
+    for stage, module, warned in zip(plan.stages, modules, built_warnings, strict=True):
+        arg = current.clone() if getattr(module, "inplace", False) else current
+        pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
+        # Only a layer that draws random numbers continues the run's stream, under the RNG lock.
+        draws = stream.drawing() if training and stage.spec.random_in_train else contextlib.nullcontext()
+        with draws, captured_warnings() as caught, torch.no_grad():
             start = time.perf_counter()
             try:
                 out = stage.forward(module, arg, pool_indices)
             except Exception as exc:  # data-dependent refusals the meta pass cannot see
                 raise explain_refusal(stage, _config_of(stage), exc) from exc
             elapsed = (time.perf_counter() - start) * 1000
-            out, indices = out if isinstance(out, tuple) else (out, None)
-            warned = [str(w.message) for w in caught[seen:]]
-            stats = tensor_stats(out)  # once per run: the cache keeps it with the tensors
-            result = StageResult(stage, repr(module), out, indices, elapsed, stats)
-            result.notes = stage_notes(stage, current, current_stats, out, stats, warned)
-            results.append(result)
-            current, current_stats = out, stats
+        out, indices = out if isinstance(out, tuple) else (out, None)
+        stats = tensor_stats(out)  # once per run: the cache keeps it with the tensors
+        result = StageResult(stage, repr(module), out, indices, elapsed, stats)
+        result.notes = stage_notes(stage, current, current_stats, out, stats, warned + caught)
+        results.append(result)
+        current, current_stats = out, stats
     return Trace(x, plan, results, seed, mode, input_stats, weights)

@@ -26,6 +26,7 @@ from .distributed import SINGLE, Ranks
 from .errors import EngineError, LayerError
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan
+from .rng import seeded
 from .run import build_modules
 from .shapes import shape_text
 
@@ -139,8 +140,7 @@ def plan_for_training(layers: list[LayerConfig], batch_size: int, max_elements: 
 
 def build_network(plan: Plan, seed: int) -> Network:
     """Built as the run API builds it: same seed, same order, so epoch 0 equals the lab's weights."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):  # the lock the run API builds under, so a run beside it cannot reseed
         modules = build_modules(plan, Mode.TRAIN)
     return Network(modules, [stage.indices_from for stage in plan.stages])
 

@@ -1,38 +1,42 @@
 """Turn untrusted bytes into a plain RGB or L Pillow image, or refuse them.
 
 Every refusal is deliberate: too many pixels is Pillow's own decompression-bomb guard, set from
-settings (``Image.MAX_IMAGE_PIXELS``, with its warning raised as an error so the limit is exact);
+settings (``Image.MAX_IMAGE_PIXELS``, set once at start-up) and checked exactly from the header;
 anything Pillow cannot fully decode (not an image, truncated, unsupported format) is 415.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..engine.captured import captured_warnings
 from ..errors import PayloadTooLargeError, UnsupportedMediaError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 _GREY = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 
 
+def set_pixel_limit(max_pixels: int) -> None:
+    """Pillow's decompression-bomb guard is process-wide: set once, at start-up."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def decode_image(data: bytes, max_pixels: int) -> Image.Image:
     """The first frame of ``data``, EXIF orientation applied, in mode RGB or L."""
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's guard is process-wide; every upload sets the same value
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=FORMATS) as im:
-                if im.width * im.height > max_pixels:
-                    raise Image.DecompressionBombError(f"{im.width}x{im.height}")
-                im.seek(0)  # GIF, animated WebP/PNG, multi-page TIFF: the first frame
-                im.load()
-                im = ImageOps.exif_transpose(im)
-                return _to_rgb_or_l(im)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow warns (past MAX_IMAGE_PIXELS) before it refuses (past twice that); the size check
+        # below refuses at the limit itself, before any pixel is decoded, so the warning is dropped.
+        with captured_warnings(), Image.open(io.BytesIO(data), formats=FORMATS) as im:
+            if im.width * im.height > max_pixels:
+                raise Image.DecompressionBombError(f"{im.width}x{im.height}")
+            im.seek(0)  # GIF, animated WebP/PNG, multi-page TIFF: the first frame
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            return _to_rgb_or_l(im)
+    except Image.DecompressionBombError as exc:
         raise PayloadTooLargeError(
             f"The image has more than this server's limit of {max_pixels:,} pixels (LAYERLAB_MAX_IMAGE_PIXELS)."
         ) from exc

@@ -34,9 +34,10 @@ def test_batchnorm_bias_list_gives_the_shift(client: TestClient) -> None:
     assert r.status_code == 422 and "affine=False" in r.json()["detail"][0]["msg"]
 
 
-def test_deprecated_hardtanh_names_work(client: TestClient) -> None:
+def test_deprecated_hardtanh_names_work_and_say_torch_warned(client: TestClient) -> None:
     out = _run(client, {"type": "Hardtanh", "min_value": 0.0, "max_value": 5.0})
     assert torch.equal(torch.tensor(out["layers"][0]["values"]), IMAGE.clamp(0.0, 5.0))
+    assert any("min_value" in note for note in out["layers"][0]["notes"])  # torch's warning from the constructor
 
 
 def test_deprecated_loss_arguments_are_torchs(client: TestClient) -> None:

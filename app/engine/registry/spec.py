@@ -140,6 +140,9 @@ class LayerSpec:
     # The arguments a card added in the lab starts with (required ones given sensible values).
     new_card: Mapping[str, Any] = field(default_factory=dict)
     arithmetic: Arithmetic = Arithmetic.ELEMENTWISE
+    # Draws from torch's global generator in its forward pass in train mode, so that pass runs under
+    # the RNG lock and continues the run's random stream, exactly as the ``code`` field's does.
+    random_in_train: bool = False
 
     @property
     def name(self) -> str:

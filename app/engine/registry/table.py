@@ -10,6 +10,8 @@ line), in :mod:`.spatial` for one that reads a neighbourhood of the image.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn as nn
 
 from .costs import batchnorm_mult_adds, linear_mult_adds
@@ -19,8 +21,8 @@ from .spec import REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, Recept
 _INPLACE = Param("inplace", Kind.BOOL, False, "Accepted as torch does; layerlab keeps every stage, so the layer works on a copy.")
 
 
-def _activation(cls: type[nn.Module], doc: str, *params: Param, arithmetic: Arithmetic = Arithmetic.ELEMENTWISE) -> LayerSpec:
-    return LayerSpec(cls, Category.ACTIVATION, doc, params, arithmetic=arithmetic)
+def _activation(cls: type[nn.Module], doc: str, *params: Param, **more: Any) -> LayerSpec:
+    return LayerSpec(cls, Category.ACTIVATION, doc, params, **more)
 
 
 SPECS: tuple[LayerSpec, ...] = (
@@ -52,6 +54,7 @@ SPECS: tuple[LayerSpec, ...] = (
         Param("upper", Kind.FLOAT, 1 / 3, "Upper bound of the random slope."),
         _INPLACE,
         arithmetic=Arithmetic.RANDOM_ELEMENTWISE,
+        random_in_train=True,
     ),
     _activation(
         nn.ELU,
@@ -142,6 +145,7 @@ SPECS: tuple[LayerSpec, ...] = (
             _INPLACE,
         ),
         arithmetic=Arithmetic.RANDOM_ELEMENTWISE,
+        random_in_train=True,
     ),
     LayerSpec(
         nn.BatchNorm2d,

@@ -1,0 +1,129 @@
+"""Do two users' runs overlap? One client vs two concurrent clients against the real server.
+
+    .venv/bin/python bench/concurrency_bench.py [seconds per phase, default 10]
+
+Starts ``uvicorn app.main:app`` in a subprocess with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
+per run, so two runs can use the two cores) and the run cache off (every request computes), then
+posts the CIFAR-10 pipeline ``Conv2d(3,16,3,p=1) → ReLU → MaxPool2d(2) → Conv2d(16,32,3,p=1)`` on
+``cifar10`` test images, a fresh seed per request, for a fixed time: first from one client, then
+from two clients at once (threads, each with its own connection). Prints both throughputs and their
+ratio (target ≥ 1.6 on a 2-core machine), the mean server time per request (Server-Timing), and the
+load average, since on a shared machine other work takes cores too.
+
+Then checks that concurrency changed no number: every answer of the two-client phase is asked
+again from one client (the cache is off, so it is computed again, alone) and must be identical:
+every stage's shape, statistics (min, max, mean, std and zero fraction of the float32 output,
+compared exactly), module and code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = [
+    {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
+    {"type": "ReLU"},
+    {"type": "MaxPool2d", "kernel_size": 2},
+    {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1},
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LAYERLAB_TORCH_THREADS": "1",
+        "LAYERLAB_DATA_DIR": data_dir,
+        "LAYERLAB_RUN_CACHE_BYTES": "1",  # nothing kept: a request asked again is computed again
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _body(seed: int) -> dict[str, Any]:
+    return {"input": {"source": "cifar10", "split": "test", "index": seed % 200}, "layers": LAYERS, "seed": seed}
+
+
+def _essence(answer: dict[str, Any]) -> list[Any]:
+    """What the run computed, without its timings."""
+    stages = [{k: v for k, v in layer.items() if k != "time_ms"} for layer in answer["layers"]]
+    return [answer["run_id"], answer["input"]["stats"], stages, answer["code"]]
+
+
+def _client(base: str, seeds: itertools.count, stop: float, answers: dict[int, Any], server_ms: list[float]) -> None:
+    with httpx.Client(base_url=base, timeout=60) as client:
+        while time.perf_counter() < stop:
+            seed = next(seeds)  # itertools.count is atomic under the GIL: each seed is used once
+            r = client.post("/api/pipeline/run", json=_body(seed))
+            r.raise_for_status()
+            answers[seed] = _essence(r.json())
+            server_ms.append(float(r.headers["server-timing"].split("dur=")[1]))
+
+
+def _phase(base: str, clients: int, seconds: float, seeds: itertools.count) -> tuple[float, float, dict[int, Any]]:
+    """Requests per second and mean server ms with ``clients`` posting at once for ``seconds``."""
+    answers: dict[int, Any] = {}
+    server_ms: list[float] = []
+    start = time.perf_counter()
+    stop = start + seconds
+    threads = [threading.Thread(target=_client, args=(base, seeds, stop, answers, server_ms)) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return len(answers) / elapsed, sum(server_ms) / len(server_ms), answers
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    with tempfile.TemporaryDirectory() as data_dir:
+        server, base = _start_server(data_dir)
+        try:
+            seeds = itertools.count(1_000_000)
+            _phase(base, 2, 2.0, seeds)  # warm up: imports, first allocations, both threads of the pool
+            one, one_ms, _ = _phase(base, 1, seconds, seeds)
+            two, two_ms, concurrent = _phase(base, 2, seconds, seeds)
+            load = os.getloadavg()
+            with httpx.Client(base_url=base, timeout=60) as client:
+                differ = [s for s, a in concurrent.items() if _essence(client.post("/api/pipeline/run", json=_body(s)).json()) != a]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"one client:   {one:6.1f} runs/s   (server {one_ms:.1f} ms per run)")
+    print(f"two clients:  {two:6.1f} runs/s   (server {two_ms:.1f} ms per run)")
+    print(f"ratio:        {two / one:.2f}   (target ≥ 1.6 on 2 cores)")
+    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}   ({os.cpu_count()} cores)")
+    verdict = "all identical" if not differ else f"{len(differ)} DIFFER, e.g. seed {differ[0]}"
+    print(f"{len(concurrent)} concurrent answers vs the same requests computed alone: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
