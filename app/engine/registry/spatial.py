@@ -77,9 +77,12 @@ def _pooling(cls: type[nn.Module], category: Category, doc: str, params: tuple[P
     return LayerSpec(cls, category, doc, params, formula, input_ranks=_IMAGE_RANKS, **more)
 
 
-def _kernel_pooling(cls: type[nn.Module], category: Category, doc: str, params: tuple[Param, ...], formula: str, **more: Any) -> LayerSpec:
-    """Max/average pooling and unpooling: a kernel_size window whose stride defaults to it."""
-    return _pooling(cls, category, doc, params, formula, defaults_from=_STRIDE_IS_KERNEL, new_card={"kernel_size": 2}, **more)
+def _kernel_pooling(
+    cls: type[nn.Module], category: Category, doc: str, params: tuple[Param, ...], formula: str, rule: ReceptiveField = ReceptiveField.WINDOW, **more: Any
+) -> LayerSpec:
+    """Max/average pooling (a window) and unpooling (a transposed one): kernel_size, stride defaulting to it."""
+    more |= {"defaults_from": _STRIDE_IS_KERNEL, "new_card": {"kernel_size": 2}}
+    return _pooling(cls, category, doc, params, formula, receptive_field=rule, **more)
 
 
 SPATIAL: tuple[LayerSpec, ...] = (
@@ -142,7 +145,6 @@ SPATIAL: tuple[LayerSpec, ...] = (
             _CEIL_MODE,
         ),
         _POOL_FORMULA,
-        receptive_field=ReceptiveField.WINDOW,
         pool_indices=PoolIndices.PRODUCES,
         arithmetic=Arithmetic.MAX_POOL,
     ),
@@ -159,7 +161,6 @@ SPATIAL: tuple[LayerSpec, ...] = (
             Param("divisor_override", Kind.INT, None, "Divide every window's sum by this instead of the window size.", nullable=True),
         ),
         _POOL_FORMULA.replace("dilation·(kernel_size − 1) − 1", "kernel_size"),
-        receptive_field=ReceptiveField.WINDOW,
         arithmetic=Arithmetic.AVG_POOL,
     ),
     _kernel_pooling(
@@ -175,7 +176,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
             Param("padding", Kind.INT_OR_PAIR, 0, "Padding MaxPool2d used, subtracted from the output size."),
         ),
         "H_out = (H_in − 1)·stride − 2·padding + kernel_size, likewise W.",
-        receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
+        rule=ReceptiveField.TRANSPOSED_WINDOW,
         pool_indices=PoolIndices.CONSUMES,
         arithmetic=Arithmetic.MAX_UNPOOL,
     ),

@@ -133,8 +133,7 @@ SPECS: tuple[LayerSpec, ...] = (
             Param("end_dim", Kind.INT, -1, "Last dimension to merge."),
         ),
         "Dimensions start_dim … end_dim become their product.",
-        receptive_field=ReceptiveField.FLATTEN,
-        arithmetic=Arithmetic.FLATTEN,
+        receptive_field=ReceptiveField.FLATTEN, arithmetic=Arithmetic.FLATTEN,  # each output value is one input value
     ),
     LayerSpec(
         nn.Dropout,
