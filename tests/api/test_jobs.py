@@ -155,13 +155,16 @@ def test_a_server_stop_leaves_no_job_running_without_a_worker(settings):
         assert all(j["status"] != "running" for j in client.get("/api/jobs").json()["jobs"])
 
 
-def test_jobs_beyond_the_limit_wait_queued(tmp_path):
+def test_jobs_beyond_the_limit_wait_queued_then_429(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.jobs.manager.MAX_QUEUED", 1)
     settings = Settings(data_dir=tmp_path / "data", cifar10_dir=None, max_jobs=1)
     with TestClient(create_app(settings)) as client:
         first = client.post("/api/jobs", json=LONG).json()
         second = client.post("/api/jobs", json=LONG).json()
         assert first["status"] == "running" and second["status"] == "queued"
         assert "LAYERLAB_MAX_JOBS=1" in second["message"]
+        third = client.post("/api/jobs", json=LONG)
+        assert third.status_code == 429 and third.headers["Retry-After"] == "30" and "queued" in third.json()["detail"]
         assert client.post(f"/api/jobs/{second['job_id']}/cancel").json()["status"] == "cancelled"
         client.post(f"/api/jobs/{first['job_id']}/cancel")
         wait_for(client, first["job_id"], lambda job: job["status"] == "cancelled", timeout_s=60)
