@@ -10,8 +10,9 @@ on the same machine and torch threads:
 (iii) a job started through POST /api/jobs on a real server process (python -m app) with 10 SSE
       listeners attached; images/s from the step events' own times, and step-to-listener latency
       (receive time minus the event's ``time``, same clock).
-Targets: (iii) ≥ 0.9 × (i), (iii) ≥ 1.5 × (ii), latency p99 ≤ 50 ms. The machine's load is printed
-with the figures: on a shared machine, compare ratios within one run.
+Targets: (iii) ≥ 0.9 × (i), (iii) ≥ 1.5 × (ii), latency p99 ≤ 50 ms. (i) is measured before and after
+(iii) and the better is used. The machine's load is printed with the figures: on a shared machine,
+compare ratios within one run, and only when the load stayed flat.
 """
 
 from __future__ import annotations
@@ -167,6 +168,10 @@ def main() -> None:
     job, latencies, detail = job_through_api(args.cifar10, data_dir, args.steps)
     p50, p99 = statistics.median(latencies), statistics.quantiles(latencies, n=100)[98]
     print(f"(iii) job through the API, {LISTENERS} listeners {job:8.0f} img/s   (device {detail['device']}, {detail['dataset']} data)")
+    # The machine may be shared: (i) again after (iii), and the better of the two is the compute limit.
+    again, again_cl = bare_loop(images, labels, args.steps, False), bare_loop(images, labels, args.steps, True)
+    print(f"(i)   again after (iii)                 {again:8.0f} img/s   (channels-last {again_cl:.0f} img/s)")
+    bare, bare_cl = max(bare, again), max(bare_cl, again_cl)
     print(f"(iii)/(i) = {job / bare:.2f} (target >= 0.9; vs channels-last bare loop {job / bare_cl:.2f})")
     print(f"(iii)/(ii) = {job / naive:.2f} (target >= 1.5)")
     print(f"step -> listener latency over {len(latencies)} events: p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 <= 50)")
