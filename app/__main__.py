@@ -1,4 +1,7 @@
-"""``python -m app [--host H] [--port P]``: serve layerlab with uvicorn."""
+"""``python -m app [--host H] [--port P]``: serve layerlab with uvicorn.
+
+Host and port default to ``LAYERLAB_HOST`` / ``LAYERLAB_PORT`` (the Docker image sets 0.0.0.0).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ import logging
 
 
 def main(argv: list[str] | None = None) -> None:
+    from .settings import Settings
+
+    settings = Settings()
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve layerlab.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--host", default=settings.host, help=f"interface to bind (default {settings.host})")
+    parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -25,3 +25,7 @@ class FieldError(Exception):
     def __init__(self, path: list[str | int], message: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class StorageFullError(Exception):
+    """The data disk is full: nothing was written (507)."""

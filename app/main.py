@@ -5,18 +5,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from contextlib import asynccontextmanager, suppress
 
 import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from . import __version__
 from .api.errors import install_error_handlers
+from .api.limits import BodyLimit, ComputeGate
 from .api.main import api_router
+from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
 from .datasets import load_cifar10
 from .images import UploadDirectory, set_pixel_limit
@@ -25,8 +28,8 @@ from .memory import release_free_heap, return_large_blocks_to_the_os
 from .runs import RunStore, StageMaps
 from .services import Services
 from .settings import Settings
+from .storage import prune_periodically
 
-ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("layerlab")
 
 
@@ -48,10 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
         app.state.jobs = JobManager(services)
         await app.state.jobs.start()
+        pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
         try:
             yield
         finally:
+            pruning.cancel()
+            with suppress(asyncio.CancelledError):
+                await pruning
             await app.state.jobs.stop()
 
     app = FastAPI(
@@ -64,10 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Added innermost first: every answer, refusals included, is timed and carries the headers.
+    app.add_middleware(ComputeGate, settings=settings)
+    app.add_middleware(BodyLimit, settings=settings)
+    install_cors(app, settings)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)
     app.include_router(api_router)
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    vendor = ROOT / "node_modules"
+    app.state.templates = Jinja2Templates(directory=settings.web_dir / "templates")
+    app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
+    vendor = settings.web_dir / "node_modules"
     if vendor.is_dir():  # browser libraries installed by `npm ci` (see package.json)
         app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
     return app

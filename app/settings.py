@@ -20,6 +20,11 @@ class JobBackendKind(StrEnum):
     RAY = "ray"  # a Ray cluster, through Ray Jobs (app/jobs/ray_backend.py)
 
 
+def _checkout_root() -> Path:
+    # templates/, static/ and node_modules/ sit beside the app package in a checkout.
+    return Path(__file__).resolve().parent.parent
+
+
 def _default_data_dir() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "layerlab" / "data"
@@ -32,6 +37,13 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Where uploads, runs, jobs and checkpoints are kept.",
     )
+    web_dir: Path = Field(
+        default_factory=_checkout_root,
+        description="Where templates/, static/ and node_modules/ are: the checkout by default; "
+        "an installed package (the Docker image) points here at the copy it ships.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `python -m app` binds (0.0.0.0 in the image).")
+    port: int = Field(default=8000, gt=0, lt=65536, description="Port `python -m app` listens on.")
     cifar10_dir: Path | None = Field(
         default=None,
         description="A CIFAR-10 root: torchvision's official files, or an ImageFolder tree with "
@@ -81,6 +93,45 @@ class Settings(BaseSettings):
         description="Threads one torch operation may use (torch.set_num_threads, at start-up). Unset: torch's "
         "default, one per core. 1 lets concurrent runs use a core each instead of contending for all of them.",
     )
+    max_body_bytes: int = Field(
+        default=24 * 1024 * 1024,
+        gt=0,
+        description="Largest request body, in bytes (413 above); leave room above max_upload_bytes for multipart.",
+    )
+    max_curve_points: int = Field(
+        default=10_001, gt=1, le=10_001, description="Most points in one activation curve."
+    )
+    compute_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        gt=0,
+        description="Compute requests (runs, maps, curves, losses) served at once; others wait their turn.",
+    )
+    compute_queue: int = Field(
+        default=64,
+        ge=0,
+        description="Compute requests allowed to wait for a worker; beyond that the answer is 503 with Retry-After.",
+    )
+    request_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a compute request may wait and run before it is answered 503."
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+/(s|second|min|minute|h|hour)$",
+        description="Compute requests per client IP, e.g. 120/minute (a token bucket: bursts up to the count); "
+        "unset: no limit. Answered 429 with Retry-After.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins other sites may call the API from (JSON list, e.g. ["https://course.example"]); empty: none.',
+    )
+    max_data_bytes: int = Field(
+        default=5 * 1024**3,
+        gt=0,
+        description="Disk for stored run requests, uploads and finished jobs; the oldest are pruned above it.",
+    )
+    max_data_age_days: float = Field(
+        default=30.0, gt=0, description="Stored run requests, uploads and finished jobs older than this are pruned."
+    )
     run_cache_bytes: int = Field(
         default=256 * 1024 * 1024,
         gt=0,
@@ -92,12 +143,12 @@ class Settings(BaseSettings):
         description="Memory kept for encoded map PNGs, so a map asked for again is not drawn again.",
     )
 
-    @field_validator("cifar10_dir", mode="before")
+    @field_validator("cifar10_dir", "rate_limit", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value in ("", None) else value
 
-    @field_validator("data_dir", "cifar10_dir")
+    @field_validator("data_dir", "cifar10_dir", "web_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -2,7 +2,7 @@
 
 ``{"detail": [{"loc": ["body", "layers", 3], "msg": "…", "type": "…", "ctx": {…}}]}`` for 422s, so a
 client handles a refused pipeline exactly like any other validation error; a plain ``detail``
-string for 404/413/415/503. Bad input is never a 500.
+string for 404/413/415/503/507. Bad input is never a 500.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from ..engine.errors import EngineError, InputError, LayerError, QueryError
-from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, UnsupportedMediaError
+from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
 
 M = TypeVar("M", bound=BaseModel)
@@ -81,3 +81,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BusyError, _status(503))
     app.add_exception_handler(QueueFullError, _queue_full)
     app.add_exception_handler(FieldError, _field_error)
+    app.add_exception_handler(StorageFullError, _status(507))

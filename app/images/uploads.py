@@ -18,6 +18,7 @@ from torchvision.transforms import functional as TF
 from ..errors import NotFoundError
 from ..lru import ByteLRU
 from ..settings import Settings
+from ..storage import write_atomic
 from .decode import decode_image
 
 _HEX = frozenset("0123456789abcdef")
@@ -53,12 +54,9 @@ class UploadDirectory:
         digest = hashlib.sha256(f"{im.mode}:{im.width}x{im.height}:".encode() + im.tobytes()).hexdigest()
         path = self._dir / f"{digest}.png"
         if not path.exists():
-            self._dir.mkdir(parents=True, exist_ok=True)
             buf = io.BytesIO()
             im.save(buf, "PNG", compress_level=1)
-            tmp = path.with_suffix(f".{id(buf)}.tmp")
-            tmp.write_bytes(buf.getvalue())
-            tmp.replace(path)
+            write_atomic(path, buf.getvalue())
         return UploadInfo(digest, im.width, im.height, im.mode)
 
     def path(self, upload_id: str) -> Path:
@@ -87,7 +85,12 @@ class UploadDirectory:
         """The stored PNG opened with ``.convert('RGB')``, as the run's code does; callers never modify it."""
         img = self._decoded.get(upload_id)
         if img is None:
-            with Image.open(self.path(upload_id)) as im:
-                img = im.convert("RGB")
+            path = self.path(upload_id)
+            try:
+                with Image.open(path) as im:
+                    img = im.convert("RGB")
+            except (OSError, ValueError) as exc:  # damaged on disk: say so, and let a new upload replace it
+                path.unlink(missing_ok=True)
+                raise NotFoundError(f"Upload {upload_id} was unreadable (damaged on disk) and has been removed; upload it again.") from exc
             self._decoded.put(upload_id, img)
         return img

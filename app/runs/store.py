@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..engine import LimitError, Mode, Trace, run_pipeline
 from ..engine.records import Stats
@@ -28,6 +26,7 @@ from ..inputs import InputSpec, ResolvedInput, resolve_input
 from ..jobs.weights import Checkpoints
 from ..lru import ByteLRU
 from ..services import Services
+from ..storage import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,15 @@ class RunStore:
         path = self._path(run_id)
         if path is None or not path.is_file():
             raise NotFoundError(f"No run with id {run_id!r}. Runs are made by POST /api/pipeline/run.")
-        request = RunRequest.model_validate_json(path.read_text())
+        try:
+            request = RunRequest.model_validate_json(path.read_bytes())
+        except (ValidationError, UnicodeDecodeError) as exc:
+            path.unlink(missing_ok=True)  # so the same request, posted again, stores a good copy
+            log.warning("removed unreadable stored run %s: %s", run_id, exc)
+            raise NotFoundError(
+                f"Run {run_id}'s stored request was unreadable (damaged on disk) and has been removed; "
+                "POST it to /api/pipeline/run again."
+            ) from exc
         log.info("recomputing evicted run %s", run_id)
         result = self._compute(run_id, request)
         self._cache.put(run_id, result)
@@ -158,7 +165,4 @@ class RunStore:
         path = self._path(result.run_id)
         assert path is not None
         if not path.exists():
-            self._dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(result.request.model_dump_json())
-            tmp.replace(path)
+            write_atomic(path, result.request.model_dump_json().encode())

@@ -4,11 +4,13 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from ...engine import Mode
 from ...engine.activations import ACTIVATIONS, MAX_POINTS, activation_curve
 from ...engine.schema import layer_config, layer_models
 from ...errors import NotFoundError
+from ..deps import SettingsDep
 from ..errors import validated
 from ..schemas import CurveResponse
 
@@ -36,6 +38,7 @@ def _query_value(raw: str) -> Any:
 def curve(
     type: str,
     request: Request,
+    settings: SettingsDep,
     x_min: float = -10.0,
     x_max: float = 10.0,
     points: Annotated[int, Query(ge=2, le=MAX_POINTS)] = 201,
@@ -44,6 +47,9 @@ def curve(
 ) -> CurveResponse:
     if type not in ACTIVATIONS:
         raise NotFoundError(f"{type!r} is not an activation layerlab knows; choose one of {', '.join(ACTIVATIONS)}.")
+    if points > settings.max_curve_points:
+        msg = f"points={points} is over this server's limit of {settings.max_curve_points} (LAYERLAB_MAX_CURVE_POINTS)."
+        raise RequestValidationError([{"loc": ("query", "points"), "msg": msg, "type": "less_than_equal", "input": points}])
     params = {k: _query_value(v) for k, v in request.query_params.items() if k not in _RESERVED}
     layer = validated(layer_models()[type], {"type": type, **params}, "query")
     result = activation_curve(layer_config(layer), x_min, x_max, points, mode=mode, seed=seed)

@@ -6,18 +6,10 @@ the public REST contract (``/api/...``), so the page adds no endpoint of its own
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from ... import __version__
-
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = Jinja2Templates(directory=ROOT / "templates")
-FAVICON = ROOT / "static" / "favicon.svg"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -25,13 +17,13 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def lab(request: Request) -> HTMLResponse:
     """The lab: choose an input, build a pipeline, run it and inspect every stage."""
-    return TEMPLATES.TemplateResponse(request, "lab.html", {"version": __version__})
+    return _page(request, "lab.html")
 
 
 @router.get("/activations", response_class=HTMLResponse)
 def activations(request: Request) -> HTMLResponse:
     """The activation explorer on its own page."""
-    return TEMPLATES.TemplateResponse(request, "activations.html", {"version": __version__})
+    return _page(request, "activations.html")
 
 
 @router.get("/training", response_class=HTMLResponse)
@@ -41,18 +33,21 @@ def training(request: Request) -> HTMLResponse:
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def api_docs() -> HTMLResponse:
-    """Swagger UI for the OpenAPI schema, from the npm package in node_modules (works offline)."""
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title=f"layerlab {__version__} — API",
-        swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
-        swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
-        swagger_favicon_url="/static/favicon.svg",
-    )
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI for the OpenAPI schema, from the npm package in node_modules (works offline).
+
+    Our own page rather than FastAPI's, whose inline script the Content-Security-Policy forbids.
+    """
+    return _page(request, "docs.html")
+
+
+def _page(request: Request, template: str) -> HTMLResponse:
+    # Jinja2Templates autoescapes .html templates: a value rendered into a page is never markup.
+    return request.app.state.templates.TemplateResponse(request, template, {"version": __version__})
 
 
 @router.get("/favicon.ico")
-def favicon() -> FileResponse:
+def favicon(request: Request) -> FileResponse:
     """Browsers ask for /favicon.ico before reading the page's icon link: the same SVG."""
-    return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+    icon = request.app.state.services.settings.web_dir / "static" / "favicon.svg"
+    return FileResponse(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

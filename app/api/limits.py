@@ -1,0 +1,142 @@
+"""Limits no single request may pass: body size, and a bounded gate in front of the compute endpoints.
+
+Plain ASGI middleware (like :mod:`app.api.timing`), so a refusal costs no parsing and no thread.
+
+The gate admits ``compute_workers`` requests at a time and lets ``compute_queue`` more wait; past
+that it answers 503 with ``Retry-After`` at once instead of queueing without bound. A request still
+unanswered after ``request_timeout`` seconds gets 503 too. Torch cannot be interrupted mid-op, so a
+request that already started keeps its worker until its thread returns: the gate never lets more
+than ``compute_workers`` computations run, even after timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..settings import Settings
+from .ratelimit import TokenBuckets
+
+log = logging.getLogger(__name__)
+
+# Runs, maps, weights, indices, layouts, activation curves and losses: the endpoints that compute.
+COMPUTE_PATHS = re.compile(r"^/api/(pipeline/run|runs/|activations/[^/]+/curve|losses/)")
+
+
+async def refuse(scope: Scope, send: Send, status: int, message: str, retry_after: float | None = None) -> None:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
+    await JSONResponse({"detail": message}, status_code=status, headers=headers)(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class BodyLimit:
+    """413 for a body over ``max_body_bytes``: from Content-Length before reading, else while streaming."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_body_bytes
+
+    def _message(self) -> str:
+        return f"The request body is over this server's limit of {self.limit:,} bytes (LAYERLAB_MAX_BODY_BYTES)."
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await refuse(scope, send, 413, self._message())
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                # FastAPI passes an HTTPException raised while reading the body through as the answer.
+                raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class ComputeGate:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.workers = settings.compute_workers
+        self.capacity = settings.compute_workers + settings.compute_queue
+        self.timeout = settings.request_timeout
+        self.buckets = TokenBuckets.parse(settings.rate_limit) if settings.rate_limit else None
+        self._admitted = 0  # running + waiting; only touched on the event loop
+        self._slots: asyncio.Semaphore | None = None  # made on first use, inside the server's loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not COMPUTE_PATHS.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if self.buckets is not None:
+            client = scope["client"][0] if scope.get("client") else "unknown"
+            wait = self.buckets.take(client)
+            if wait > 0:
+                limit = self.buckets.spec
+                await refuse(scope, send, 429, f"Too many requests from {client}: at most {limit} (LAYERLAB_RATE_LIMIT).", wait)
+                return
+        if self._admitted >= self.capacity:
+            await refuse(
+                scope, send, 503,
+                f"The server is busy: {self.workers} computations running and {self.capacity - self.workers} waiting "
+                "(LAYERLAB_COMPUTE_WORKERS, LAYERLAB_COMPUTE_QUEUE). Try again shortly.",
+                retry_after=1,
+            )
+            return
+        await self._admit(scope, receive, send)
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        slots = self._slots
+        started = responding = timed_out = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal responding
+            if not timed_out:  # after a timeout's 503 the late answer goes nowhere
+                responding = True
+                await send(message)
+
+        async def work() -> None:
+            nonlocal started
+            async with slots:
+                started = True
+                await self.app(scope, receive, guarded_send)
+
+        self._admitted += 1
+        task = asyncio.ensure_future(work())
+        task.add_done_callback(self._release)
+        done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        if task in done or responding:  # answered in time, or already sending its answer
+            await task
+            return
+        timed_out = True
+        if not started:
+            task.cancel()  # still waiting for a worker: nothing to finish
+        await refuse(
+            scope, send, 503,
+            f"The request did not finish within {self.timeout:g} s (LAYERLAB_REQUEST_TIMEOUT): the server is busy, "
+            "or the request is too large for it.",
+            retry_after=self.timeout / 4,
+        )
+
+    def _release(self, task: asyncio.Task) -> None:
+        self._admitted -= 1
+        if not task.cancelled() and task.exception() is not None:
+            log.error("compute request failed", exc_info=task.exception())
