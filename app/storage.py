@@ -102,8 +102,12 @@ PRUNE_EVERY_S = 300.0
 
 
 def prune_data_dir(data_dir: Path, max_bytes: int, max_age_days: float) -> list[Entry]:
-    """Prune what layerlab can re-create or that its owner has finished with: run requests and uploads."""
-    entries = file_entries(data_dir / "runs", "*.json") + file_entries(data_dir / "uploads", "*.png")
+    """Prune what layerlab can re-create or its owner has finished with: run requests, uploads, finished jobs."""
+    from .jobs.folder import JobFolder, JobStatus  # here, not at the top: job folders write through this module
+
+    jobs = [JobFolder(p) for p in (data_dir / "jobs").glob("*/") if (p / "config.json").is_file()]
+    finished = [folder_entry(job.path) for job in jobs if JobStatus(job.status().get("status", "failed")).final]
+    entries = file_entries(data_dir / "runs", "*.json") + file_entries(data_dir / "uploads", "*.png") + finished
     return prune(entries, max_bytes, max_age_days * 86400)
 
 

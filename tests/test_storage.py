@@ -104,3 +104,19 @@ def test_the_server_prunes_at_start_up(tmp_path: Path) -> None:
         while old.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert not old.exists()
+
+
+def test_finished_jobs_are_pruned_whole_and_running_ones_never(tmp_path: Path) -> None:
+    jobs = {}
+    for name, status in [("20260101-000000-aaaaaa", "succeeded"), ("20260101-000000-bbbbbb", "running")]:
+        folder = tmp_path / "jobs" / name
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        (folder / "status.json").write_text(f'{{"status": "{status}"}}')
+        (folder / "checkpoints" / "epoch-0.pt").write_bytes(b"x" * 1000)
+        for path in [folder, *folder.rglob("*")]:
+            _age(path, 90)
+        jobs[status] = folder
+    removed = prune_data_dir(tmp_path, max_bytes=10, max_age_days=30)
+    assert [e.path for e in removed] == [jobs["succeeded"]]
+    assert not jobs["succeeded"].exists() and (jobs["running"] / "checkpoints" / "epoch-0.pt").exists()

@@ -11,16 +11,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, create_model
 from typing_extensions import TypeAliasType
 
 from .registry import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REGISTRY, REQUIRED, Kind, LayerSpec, Param, PoolIndices
 
 # Nested lists of numbers: torch's own layouts for weight and bias (depth checked against the module).
-NestedFloats = TypeAliasType("NestedFloats", Union[float, list["NestedFloats"]])  # noqa: UP007
+# Strict: true/false are not numbers (1 and 2.5 are).
+NestedFloats = TypeAliasType("NestedFloats", Union[StrictFloat, list["NestedFloats"]])  # noqa: UP007
 # Like NestedFloats but keeps integers as integers (class-index targets of CrossEntropyLoss/NLLLoss).
 NestedNumbers = TypeAliasType(
-    "NestedNumbers", Union[Annotated[int, Field(strict=True)], float, list["NestedNumbers"]]  # noqa: UP007
+    "NestedNumbers", Union[Annotated[int, Field(strict=True)], StrictFloat, list["NestedNumbers"]]  # noqa: UP007
 )
 
 

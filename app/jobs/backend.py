@@ -9,6 +9,7 @@ cancels, SIGINT says the launcher is going away.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,9 +34,9 @@ def worker_command(job_dir: Path) -> list[str]:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The server's settings as the ``LAYERLAB_`` variables a worker reads them from."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"LAYERLAB_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:  # strings as they are; numbers, booleans and lists as JSON, which Settings parses
+            env[f"LAYERLAB_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
 
 

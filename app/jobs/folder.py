@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError
+from ..storage import write_atomic
 from .config import JobConfig
 
 _ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -75,9 +75,7 @@ def is_job_id(job_id: str) -> bool:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data).encode())
 
 
 def parse_lines(blob: bytes, first_id: int) -> tuple[list[Record], int]:

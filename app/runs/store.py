@@ -45,7 +45,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     input: InputSpec
     layers: list[layer_union()] = Field(default_factory=list, max_length=256)  # type: ignore[valid-type]
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True, description="torch.manual_seed before the modules are built.")
     mode: Mode = Field(Mode.EVAL, description="eval or train (Dropout, RReLU, BatchNorm).")
     weights_from: WeightsFrom | None = Field(
         None, description="A job's checkpoint to run with; with no layers, the job's own layers are used."

@@ -30,6 +30,7 @@ def _query_value(raw: str) -> Any:
 @router.get(
     "/{type}/curve",
     response_model=CurveResponse,
+    responses={404: {"description": "Not an activation layerlab knows"}},
     summary="y and dy/dx (autograd) of an activation over a range",
     description="Any other query parameter is the activation's own constructor argument by torch's name "
     "(negative_slope=0.1, alpha=1.5, lower=0.1&upper=0.3, beta=2 …). Types: "

@@ -4,7 +4,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ...engine.losses import LOSSES, compute_loss
 from ...engine.schema import NestedFloats, NestedNumbers, params_model
@@ -22,8 +22,8 @@ class LossRequest(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"input": [[0.1, 0.2, 0.3]], "target": [1]}]})
     input: NestedFloats
     target: NestedNumbers = Field(description="Class indices (integers) or probabilities for CrossEntropyLoss/NLLLoss.")
-    input_shape: list[int] | None = Field(None, description="Reshape the input first (torch.reshape semantics).")
-    target_shape: list[int] | None = Field(None, description="Reshape the target first.")
+    input_shape: list[StrictInt] | None = Field(None, description="Reshape the input first (torch.reshape semantics).")
+    target_shape: list[StrictInt] | None = Field(None, description="Reshape the target first.")
 
 
 @cache
@@ -34,6 +34,7 @@ def _params_model(loss_type: str) -> type[BaseModel]:
 @router.post(
     "/{type}",
     response_model=LossResponse,
+    responses={404: {"description": "Not a loss layerlab knows"}},
     summary="A loss and its gradient with respect to the input",
     description="Types: " + ", ".join(LOSSES),
 )

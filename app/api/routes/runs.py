@@ -54,7 +54,7 @@ def stage_map(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep) -> Respo
     return Response(png, media_type="image/png", headers=_HEADERS)
 
 
-@router.get("/{run_id}/maps/{k}/layout", summary="Where each value of stage k sits in its map (same query as the PNG)")
+@router.get("/{run_id}/maps/{k}/layout", responses={404: _PNG[404]}, summary="Where each value of stage k sits in its map (same query as the PNG)")
 def stage_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, response: Response) -> MapLayoutResponse:
     try:
         layout = maps.layout(run_id, k, query)
