@@ -2,7 +2,8 @@
 
 The Content-Security-Policy allows scripts, styles, images and requests from the app's own origin
 only: the pages have no inline script or handler (Swagger UI's start-up is ``static/js/docs.js``).
-``data:`` images are allowed for the favicon and Swagger UI's icons.
+``data:`` images are allowed for the favicon and Swagger UI's icons, ``blob:`` for the preview of a
+picture chosen for upload (an object URL the page itself makes).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..settings import Settings
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HEADERS = [
