@@ -25,7 +25,8 @@ _STORES = {507: {"description": "The data disk is full; nothing was written"}}
 api_router = APIRouter()
 for module, responses in (
     (health, {}), (layers, {}), (pipeline, _COMPUTE | _STORES | {404: {"description": "weights_from names no job or checkpoint"}}),
-    (runs, _COMPUTE), (stages, _COMPUTE), (colormaps, {}), (activations, _COMPUTE), (losses, _COMPUTE),
+    (runs, _COMPUTE), (stages, _COMPUTE | {404: {"description": "Unknown run, or no such stage"}}), (colormaps, {}),
+    (activations, _COMPUTE), (losses, _COMPUTE),
     (uploads, _BODY | _STORES), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}),
 ):
     api_router.include_router(module.router, responses=responses)
