@@ -29,7 +29,7 @@ def activations(request: Request) -> HTMLResponse:
 @router.get("/training", response_class=HTMLResponse)
 def training(request: Request) -> HTMLResponse:
     """The training dashboard: start runs, follow their curves live, see what training changed."""
-    return TEMPLATES.TemplateResponse(request, "training.html", {"version": __version__})
+    return _page(request, "training.html")
 
 
 @router.get("/docs", response_class=HTMLResponse)
