@@ -12,21 +12,30 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class ServerTiming:
+class AppendHeaders:
+    """Plain ASGI middleware that appends :meth:`headers` to every HTTP response's start message."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def headers(self, started: float) -> list[tuple[bytes, bytes]]:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        started = time.perf_counter()
 
-        async def send_with_timing(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                ms = (time.perf_counter() - start) * 1000
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"server-timing", f"app;dur={ms:.2f}".encode())]
+                message["headers"] = [*message.get("headers", []), *self.headers(started)]
             await send(message)
 
-        await self.app(scope, receive, send_with_timing)
+        await self.app(scope, receive, send_with_headers)
+
+
+class ServerTiming(AppendHeaders):
+    def headers(self, started: float) -> list[tuple[bytes, bytes]]:
+        ms = (time.perf_counter() - started) * 1000
+        return [(b"server-timing", f"app;dur={ms:.2f}".encode())]
