@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/concurrency_bench.py [seconds per phase, default 10]
 
-Starts ``uvicorn app.main:app`` in a subprocess with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
+Starts ``python -m app`` in a subprocess (bench/live_server.py) with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
 per run, so two runs can use the two cores) and the run cache off (every request computes), then
 posts the CIFAR-10 pipeline ``Conv2d(3,16,3,p=1) → ReLU → MaxPool2d(2) → Conv2d(16,32,3,p=1)`` on
 ``cifar10`` test images, a fresh seed per request, for a fixed time: first from one client, then
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,40 +29,14 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from live_server import LiveServer
+
 LAYERS = [
     {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
     {"type": "ReLU"},
     {"type": "MaxPool2d", "kernel_size": 2},
     {"type": "Conv2d", "out_channels": 32, "kernel_size": 3, "padding": 1},
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LAYERLAB_TORCH_THREADS": "1",
-        "LAYERLAB_DATA_DIR": data_dir,
-        "LAYERLAB_RUN_CACHE_BYTES": "1",  # nothing kept: a request asked again is computed again
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"]
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the server did not start")
 
 
 def _body(seed: int) -> dict[str, Any]:
@@ -105,7 +77,10 @@ def _phase(base: str, clients: int, seconds: float, seeds: itertools.count) -> t
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
     with tempfile.TemporaryDirectory() as data_dir:
-        server, base = _start_server(data_dir)
+        # One torch thread per run, so two runs can use the two cores; nothing cached, so a request
+        # asked again is computed again.
+        server = LiveServer(Path(data_dir), LAYERLAB_TORCH_THREADS="1", LAYERLAB_RUN_CACHE_BYTES="1").start()
+        base = server.url
         try:
             seeds = itertools.count(1_000_000)
             _phase(base, 2, 2.0, seeds)  # warm up: imports, first allocations, both threads of the pool
@@ -115,8 +90,7 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=60) as client:
                 differ = [s for s, a in concurrent.items() if _essence(client.post("/api/pipeline/run", json=_body(s)).json()) != a]
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
     print(f"one client:   {one:6.1f} runs/s   (server {one_ms:.1f} ms per run)")
     print(f"two clients:  {two:6.1f} runs/s   (server {two_ms:.1f} ms per run)")
     print(f"ratio:        {two / one:.2f}   (target ≥ 1.6 on 2 cores)")

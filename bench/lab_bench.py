@@ -15,18 +15,15 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
+from live_server import LiveServer
+
 CHROMIUM = "/usr/bin/chromium"
 LAYERS = [
     {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
@@ -59,28 +56,6 @@ CLICK_TO_PAINT = """async () => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(data_dir: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "LAYERLAB_DATA_DIR": data_dir}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -89,7 +64,9 @@ def _pct(values: list[float], q: float) -> float:
 def main() -> None:
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory() as data_dir:
-        proc, base = _serve(data_dir)
+        configured = {k: v for k, v in os.environ.items() if k == "LAYERLAB_CIFAR10_DIR"}
+        server = LiveServer(Path(data_dir), **configured).start()
+        base = server.url
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
@@ -122,8 +99,7 @@ def main() -> None:
                     trials_seen.append(page.evaluate(CLICK_TO_PAINT))
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            server.stop()
     times = [t["total"] for t in trials_seen]
     median = {k: statistics.median(t[k] for t in trials_seen) for k in ("answered", "mapsAsked", "mapsLoaded")}
     print(f"click → every stage painted, {trials} trials (fresh image and seed each): "
