@@ -238,7 +238,12 @@ class JobManager:
             self._feeds[folder.id].read()
 
     def _reap(self) -> None:
-        """Notice workers that exited; give a final status to those that could not write one."""
+        """Notice workers that exited; give a final status to those that could not write one.
+
+        Queued jobs are looked for only when a worker ended (a slot opened): scanning every folder on
+        each check would cost a status read per job ever run, ten times a second.
+        """
+        ended = False
         for job_id in list(self._launched):
             folder = self.jobs_dir / job_id
             stopping = self._stopping.get(job_id)
@@ -247,6 +252,7 @@ class JobManager:
                     self.backend.signal(folder, signal.SIGKILL)
                 continue
             del self._launched[job_id]
+            ended = True
             self._stopping.pop(job_id, None)
             job = JobFolder(folder)
             if job_id in self._feeds:
@@ -259,7 +265,8 @@ class JobManager:
                     self._finish(job, JobStatus.FAILED, "The worker process ended without finishing"
                                  + (f"; the last lines it wrote:\n{tail}" if tail else " and wrote nothing (killed?)."))
             log.info("job %s ended: %s", job_id, job.status().get("status"))
-        self._schedule()
+        if ended:
+            self._schedule()
 
     async def _watch(self) -> None:
         tick = 0

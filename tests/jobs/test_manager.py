@@ -68,3 +68,37 @@ def test_ctrl_c_stops_the_server_promptly_with_a_stream_open_and_fails_its_job(t
             server.wait()
     status = json.loads((tmp_path / "jobs" / job_id / "status.json").read_text())
     assert status["status"] == "failed" and "server shut down" in status["error"]
+
+
+def test_an_idle_watcher_reads_no_finished_jobs_status(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Watching costs nothing per job ever run: finished folders are not re-read every tick."""
+    import asyncio
+
+    from app.jobs.config import JobConfig
+    from app.jobs.folder import JobFolder, JobStatus
+    from app.jobs.manager import TICK_S, JobManager
+    from app.services import Services
+
+    jobs_dir = Path(settings.data_dir) / "jobs"
+    for _ in range(20):
+        JobFolder.create(jobs_dir, JobConfig.model_validate(LONG)).write_status(status=JobStatus.SUCCEEDED)
+        time.sleep(0.001)
+    reads = 0
+    real_status = JobFolder.status
+
+    def counting_status(self: JobFolder) -> dict:  # type: ignore[type-arg]
+        nonlocal reads
+        reads += 1
+        return real_status(self)
+
+    async def watch_a_while() -> None:
+        nonlocal reads
+        manager = JobManager(Services(settings=settings, cifar10=None, uploads=None))  # type: ignore[arg-type]
+        monkeypatch.setattr(JobFolder, "status", counting_status)
+        await manager.start()
+        reads = 0  # start-up reads every folder once: that is expected
+        await asyncio.sleep(60 * TICK_S)
+        await manager.stop()
+
+    asyncio.run(watch_a_while())
+    assert reads == 0
