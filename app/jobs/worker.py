@@ -42,6 +42,7 @@ from ..engine.train import (
 )
 from ..images import UploadDirectory
 from ..inputs import resolve_input
+from ..memory import keep_freed_memory_for_reuse
 from ..services import Services
 from ..settings import Settings
 from .config import JobConfig
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m app.jobs.worker <job dir>", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    keep_freed_memory_for_reuse()  # every step frees what the next allocates: no fresh pages per step
     ranks = ranks_from_env()
     if not ranks.leader:
         follow(JobFolder(Path(args[0])), Settings(), ranks)

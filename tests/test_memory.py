@@ -1,0 +1,44 @@
+"""A training worker's steps reuse the heap: no fresh pages per step once the first steps have run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run in a child: the allocator setting is process-wide and must not change this test process.
+STEPS = """
+import json, resource, sys, torch
+from torch import nn
+from app.memory import keep_freed_memory_for_reuse
+accepted = keep_freed_memory_for_reuse()
+torch.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(3, 32, 5, padding=2), nn.MaxPool2d(2), nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2),
+                      nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+x, y = torch.rand(64, 3, 32, 32), torch.randint(0, 10, (64,))
+def step():
+    opt.zero_grad(); nn.functional.cross_entropy(model(x), y).backward(); opt.step()
+for _ in range(5):
+    step()
+windows = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        step()
+    windows.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 5)
+print(json.dumps({"accepted": accepted, "faults_per_step": sorted(windows)[1], "windows": windows}))
+"""
+
+
+def test_training_steps_take_no_fresh_pages_once_memory_is_kept_for_reuse() -> None:
+    out = subprocess.run([sys.executable, "-c", STEPS], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not result["accepted"]:
+        return  # not glibc: nothing was changed, nothing to measure
+    # Median of three 5-step windows (a thread's arena may still grow once). Without the setting this
+    # model at batch 64 measured 1,700-6,300 page faults per step here.
+    assert result["faults_per_step"] < 100, result
