@@ -9,6 +9,7 @@ cancels, SIGINT says the launcher is going away.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,14 +42,18 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class JobBackend(Protocol):
-    outlives_server: bool  # whether workers run on when the server stops (a cluster's jobs do)
-
     def start(self, job_dir: Path) -> None:
         """Start the worker for ``job_dir``; returns once it is launched."""
         ...
 
     def is_alive(self, job_dir: Path) -> bool:
-        """Whether a worker for ``job_dir`` is still running (False for one this backend never started)."""
+        """Whether a worker for ``job_dir`` is still running, whoever started it (this server, an earlier
+        one that was killed, another server on the same data dir, a cluster)."""
+        ...
+
+    def stops_with_server(self, job_dir: Path) -> bool:
+        """Whether this server must stop the job's worker when it shuts down: only a worker it started
+        itself as a child; a cluster's job, or another server's worker, runs on."""
         ...
 
     def signal(self, job_dir: Path, sig: signal.Signals) -> None:
@@ -58,9 +63,13 @@ class JobBackend(Protocol):
 
 class LocalProcessBackend:
     """Each worker is a child process of the server, in its own session (a Ctrl+C in the server's
-    terminal reaches the server, which then stops the workers itself)."""
+    terminal reaches the server, which then stops the workers itself).
 
-    outlives_server = False
+    A worker this server did not start is still found, by the ``pid`` in its folder's status.json
+    (written at launch, checked against the process's command line so a reused pid is not taken for
+    it): a second server on the same data dir, or a server restarted after a SIGKILL that left its
+    workers running, watches and can cancel that job instead of calling it failed while it trains on.
+    """
 
     def __init__(self, settings: Settings) -> None:
         # The worker sees exactly this server's settings, not LAYERLAB_ variables left in the environment.
@@ -79,20 +88,42 @@ class LocalProcessBackend:
                 stderr=stderr,
                 start_new_session=True,
             )
+        JobFolder(job_dir).write_status(pid=self._processes[job_dir].pid)  # the worker writes its own pid once it runs
 
     def is_alive(self, job_dir: Path) -> bool:
         process = self._processes.get(job_dir)
         if process is None:
-            return False
+            return _worker_pid(job_dir) is not None
         if process.poll() is None:
             return True
         del self._processes[job_dir]  # reaped: no zombie left behind
         return False
 
+    def stops_with_server(self, job_dir: Path) -> bool:
+        return job_dir in self._processes
+
     def signal(self, job_dir: Path, sig: signal.Signals) -> None:
         process = self._processes.get(job_dir)
         if process is not None and process.poll() is None:
             os.killpg(process.pid, sig)  # its session: torchrun's workers too, never left orphaned by a SIGKILL
+        elif process is None and (pid := _worker_pid(job_dir)) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), sig)  # the session its own server started it in
+
+
+def _worker_pid(job_dir: Path) -> int | None:
+    """The pid in the job's status.json when that process is a live worker (or torchrun) for this very
+    folder; None otherwise, and where there is no /proc to ask (the job is then taken as ended)."""
+    try:
+        pid = int(JobFolder(job_dir).status().get("pid", 0))
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, TypeError):
+        return None
+    if pid <= 0 or stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):  # a zombie has finished: its parent has not reaped it yet
+        return None
+    words = [w.decode(errors="replace") for w in command]
+    return pid if WORKER_MODULE in words and str(job_dir) in words else None
 
 
 def make_backend(settings: Settings) -> JobBackend:

@@ -1,7 +1,8 @@
 """The server's side of training: start, watch, tail and stop workers; never train in-process.
 
 Owned by the app's lifespan: :meth:`JobManager.start` scans the jobs folder (a job left ``running``
-by a previous server has lost its worker and is marked failed; ``queued`` ones start again), then
+whose worker is still alive — another server's, or one a killed server left behind — is watched
+again; one whose worker is gone is marked failed; ``queued`` ones start again), then
 one asyncio task ticks every few milliseconds, reading new metric lines of live jobs and noticing
 workers that exited. :meth:`JobManager.stop` ends every event stream and stops the workers (SIGINT,
 then SIGKILL after a grace period), so shutdown never hangs. At most ``max_jobs`` workers run; more
@@ -77,8 +78,9 @@ class JobManager:
         """End every event stream, stop every local worker (SIGINT, SIGKILL after the grace period); a
         cluster's jobs run on, and the next server watches them again."""
         self.close_streams()
-        if self.backend.outlives_server:
-            self._launched.clear()  # the cluster runs them on; the next server picks them up
+        for job_id in list(self._launched):  # a cluster's jobs and other servers' workers run on; the next server watches them
+            if not self.backend.stops_with_server(self.jobs_dir / job_id):
+                del self._launched[job_id]
         for job_id in list(self._launched):
             if not JobStatus(JobFolder(self.jobs_dir / job_id).status().get("status", JobStatus.FAILED)).final:
                 self._signal(job_id, signal.SIGINT, JobStatus.FAILED)

@@ -34,8 +34,6 @@ METADATA_KEY = "layerlab_job_dir"
 
 
 class RayJobsBackend:
-    outlives_server = True  # the cluster runs the job whether or not this server is up
-
     def __init__(self, settings: Settings) -> None:
         try:
             from ray.job_submission import JobSubmissionClient
@@ -84,6 +82,9 @@ class RayJobsBackend:
             alive = not self._client.get_job_status(submission_id).is_terminal()
             self._alive[submission_id] = (time.monotonic(), alive)
         return alive
+
+    def stops_with_server(self, job_dir: Path) -> bool:
+        return False  # the cluster runs the job whether or not this server is up
 
     def signal(self, job_dir: Path, sig: signal.Signals) -> None:
         """SIGTERM and SIGKILL stop the Ray job (Ray sends SIGTERM, then SIGKILL after

@@ -102,3 +102,59 @@ def test_an_idle_watcher_reads_no_finished_jobs_status(settings, monkeypatch) ->
 
     asyncio.run(watch_a_while())
     assert reads == 0
+
+
+def _wait_for(check, seconds: float = 120):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return value
+
+
+def _detail(server, job_id: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return httpx.get(f"{server.url}/api/jobs/{job_id}", timeout=30).json()
+
+
+def test_a_second_server_on_the_data_dir_watches_a_running_job_without_failing_or_stopping_it(tmp_path: Path) -> None:
+    from bench.live_server import LiveServer
+
+    a, b = LiveServer(tmp_path / "data"), LiveServer(tmp_path / "data")
+    try:
+        a.start()
+        job_id = httpx.post(f"{a.url}/api/jobs", json=LONG, timeout=60).json()["job_id"]
+        _wait_for(lambda: _detail(a, job_id)["progress"]["step"] >= 1)
+        b.start()  # its start-up scan finds the job running: the worker is a's, alive
+        on_b = _detail(b, job_id)
+        assert on_b["status"] == "running" and on_b.get("error") is None, on_b
+        b.stop()  # b stops only workers it started itself
+        step = _detail(a, job_id)["progress"]["step"]
+        _wait_for(lambda: _detail(a, job_id)["progress"]["step"] > step + 5)
+        b.start()
+        assert httpx.post(f"{b.url}/api/jobs/{job_id}/cancel", timeout=30).status_code == 200  # signalled across servers
+        ended = _wait_for(lambda: (d := _detail(a, job_id))["status"] != "running" and d, 30)
+        assert ended["status"] == "cancelled", ended
+    finally:
+        a.stop(), b.stop()
+
+
+def test_a_server_restarted_after_a_kill_adopts_the_worker_that_kept_training(tmp_path: Path) -> None:
+    from bench.live_server import LiveServer
+
+    server = LiveServer(tmp_path / "data")
+    try:
+        server.start()
+        job_id = httpx.post(f"{server.url}/api/jobs", json=LONG, timeout=60).json()["job_id"]
+        _wait_for(lambda: _detail(server, job_id)["progress"]["step"] >= 1)
+        server.restart(kill=True)  # SIGKILL: the worker, in its own session, trains on
+        detail = _detail(server, job_id)
+        assert detail["status"] == "running" and detail.get("error") is None, detail
+        step = detail["progress"]["step"]
+        _wait_for(lambda: _detail(server, job_id)["progress"]["step"] > step + 5)  # and its curve still grows
+        httpx.post(f"{server.url}/api/jobs/{job_id}/cancel", timeout=30)
+        ended = _wait_for(lambda: (d := _detail(server, job_id))["status"] != "running" and d, 30)
+        assert ended["status"] == "cancelled", ended
+    finally:
+        server.stop()
+    status = json.loads((tmp_path / "data" / "jobs" / job_id / "status.json").read_text())
+    assert "error" not in status, status
