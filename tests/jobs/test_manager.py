@@ -136,6 +136,7 @@ def test_a_second_server_on_the_data_dir_watches_a_running_job_without_failing_o
         assert ended["status"] == "cancelled", ended
     finally:
         a.stop(), b.stop()
+        _kill_worker(tmp_path / "data" / "jobs")
 
 
 def test_a_server_restarted_after_a_kill_adopts_the_worker_that_kept_training(tmp_path: Path) -> None:
@@ -156,5 +157,15 @@ def test_a_server_restarted_after_a_kill_adopts_the_worker_that_kept_training(tm
         assert ended["status"] == "cancelled", ended
     finally:
         server.stop()
+        _kill_worker(tmp_path / "data" / "jobs")
     status = json.loads((tmp_path / "data" / "jobs" / job_id / "status.json").read_text())
     assert "error" not in status, status
+
+
+def _kill_worker(jobs_dir: Path) -> None:
+    """A failed assertion must not leave a worker training on after the test (it outlives a SIGKILLed server)."""
+    from app.jobs.backend import _worker_pid  # the pid only while it is this job's worker (not a reused one)
+
+    for job_dir in jobs_dir.iterdir():
+        if (pid := _worker_pid(job_dir)) is not None:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
