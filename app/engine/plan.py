@@ -4,10 +4,17 @@ Every layer is built with its inferred sizes and run on a meta tensor, stage by 
 itself decides what is valid (nothing here re-implements a shape rule). What torch says is then
 explained in a learner's words by :mod:`app.engine.explain`. The resulting :class:`Plan` holds the
 complete constructor arguments the real run (and the ``code`` field) use.
+
+Plans are kept (:data:`PLAN_CACHE_SIZE` of them, least recently used dropped): the lab re-runs one
+pipeline on input after input, and planning was ~10 % of a run's time holding the GIL. A plan is
+never changed once made, so threads share it.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -137,11 +144,35 @@ def _forward_on_cpu(stage: Stage, layer: LayerConfig, x: torch.Tensor, indices: 
         raise explain_refusal(stage, layer, exc) from exc
 
 
+PLAN_CACHE_SIZE = 256
+_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
 def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool = False) -> Plan:
     """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse.
 
-    ``training`` matters: BatchNorm2d refuses one value per channel only in train mode.
+    ``training`` matters: BatchNorm2d refuses one value per channel only in train mode. The plan is
+    shared with every later call for the same arguments: treat it as read-only.
     """
+    try:
+        key = (tuple(input_shape), json.dumps(layers, sort_keys=True), max_elements, training)
+    except (TypeError, ValueError):  # not plain JSON data (no request sends such): plan without keeping it
+        return _make_plan(input_shape, layers, max_elements, training)
+    with _plans_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+    plan = _make_plan(input_shape, layers, max_elements, training)  # refusals raise, and are not kept
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    return plan
+
+
+def _make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool) -> Plan:
     sources = _indices_sources(layers)
     needs_indices = set(sources.values())
     stages: list[Stage] = []

@@ -124,3 +124,19 @@ def test_built_modules_equal_what_the_code_names() -> None:
     (stage,) = make_plan((1, 3, 8, 8), [{"type": "Conv2d", "out_channels": 6, "kernel_size": [3, 3], "padding": 1}], LIMIT).stages
     assert repr(stage.build()) == repr(nn.Conv2d(3, 6, (3, 3), padding=1))
     assert stage.build("meta").weight.device.type == "meta"
+
+
+def test_a_plan_is_kept_for_the_same_pipeline_and_shape_and_made_anew_for_any_difference() -> None:
+    layers = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "ReLU"}]
+    plan = make_plan((1, 3, 9, 9), layers, LIMIT)
+    assert make_plan((1, 3, 9, 9), [dict(layer) for layer in layers], LIMIT) is plan  # an equal request, not the same dicts
+    assert make_plan((2, 3, 9, 9), layers, LIMIT).stages[0].output_shape == (2, 4, 7, 7)
+    assert make_plan((1, 3, 9, 9), [{**layers[0], "padding": 1}, layers[1]], LIMIT).stages[0].output_shape == (1, 4, 9, 9)
+    assert make_plan((1, 3, 9, 9), layers, LIMIT, training=True) is not plan
+
+
+def test_a_refusal_is_not_kept_in_place_of_a_plan() -> None:
+    layers = [{"type": "Conv2d", "out_channels": 8, "kernel_size": 1}]
+    for _ in range(2):
+        with pytest.raises(LayerError, match="limit of 799"):
+            make_plan((1, 1, 10, 10), layers, max_elements=799)
