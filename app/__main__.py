@@ -16,13 +16,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve layerlab.")
     parser.add_argument("--host", default=settings.host, help=f"interface to bind (default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
+    parser.add_argument("--workers", type=int, default=settings.web_workers,
+                        help=f"server processes (default {settings.web_workers}, LAYERLAB_WEB_WORKERS)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run("app.main:app", host=args.host, port=args.port, log_level=args.log_level, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface `python -m app` binds (0.0.0.0 in the image).")
     port: int = Field(default=8000, gt=0, lt=65536, description="Port `python -m app` listens on.")
+    web_workers: int = Field(
+        default=1,
+        gt=0,
+        description="Server processes `python -m app` starts (uvicorn's --workers). Each has its own GIL, so concurrent "
+        "users' runs compute in parallel (two clients 1.3-1.45x one client with 1 process, 2.0-2.2x with 2, on 2 cores); "
+        "one of them starts the training jobs. Caches, the compute gate and the per-IP rate limit are per process.",
+    )
     cifar10_dir: Path | None = Field(
         default=None,
         description="A CIFAR-10 root: torchvision's official files, or an ImageFolder tree with "

@@ -1,8 +1,10 @@
 """The server's side of training: start, watch, tail and stop workers; never train in-process.
 
-Owned by the app's lifespan: :meth:`JobManager.start` scans the jobs folder (a job left ``running``
-whose worker is still alive — another server's, or one a killed server left behind — is watched
-again; one whose worker is gone is marked failed; ``queued`` ones start again), then
+Owned by the app's lifespan. Of the server processes on one data dir, one leads (:mod:`.leader`):
+it scans the jobs folder at start (a job left ``running`` whose worker is still alive — one a
+killed server left behind, or a cluster's — is watched again; one whose worker is gone is marked
+failed; ``queued`` ones start), starts queued jobs and reaps workers. Every process creates, tails
+and cancels. Then
 one asyncio task ticks every few milliseconds, reading new metric lines of live jobs and noticing
 workers that exited. :meth:`JobManager.stop` ends every event stream and stops the workers (SIGINT,
 then SIGKILL after a grace period), so shutdown never hangs. At most ``max_jobs`` workers run; more
@@ -30,6 +32,7 @@ from .backend import JobBackend, make_backend
 from .config import JobConfig
 from .feed import JobFeed
 from .folder import EventType, JobFolder, JobStatus, MetricsWriter, is_job_id
+from .leader import LeaderLock, QueuedMark
 
 log = logging.getLogger(__name__)
 TICK_S = 0.01  # metric lines reach listeners within about this (the latency target is 50 ms at p99)
@@ -56,11 +59,21 @@ class JobManager:
         self._stopping: dict[str, tuple[float, JobStatus]] = {}  # job id → (signal time, status if it must be killed)
         self._task: asyncio.Task[None] | None = None
         self._signals: dict[int, Any] = {}
+        self._leader = LeaderLock(self.jobs_dir)
+        self._queued: QueuedMark | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self._queued = QueuedMark(self.jobs_dir)
+        if self._leader.try_acquire():
+            self._lead()
+        self._task = asyncio.create_task(self._watch(), name="layerlab-jobs")
+        self._catch_shutdown_signals()
+
+    def _lead(self) -> None:
+        """Become the leader: take over every job a previous leader left, then start what is queued."""
         for folder in self._folders():
             status = JobStatus(folder.status().get("status", JobStatus.FAILED))
             if status is JobStatus.RUNNING and self.backend.is_alive(folder.path):
@@ -71,8 +84,6 @@ class JobManager:
                 self._finish(folder, JobStatus.FAILED, "The worker was gone when the server started (it stopped with the "
                              f"server or was killed){kept}. Start the job again to train further.")
         self._schedule()
-        self._task = asyncio.create_task(self._watch(), name="layerlab-jobs")
-        self._catch_shutdown_signals()
 
     async def stop(self) -> None:
         """End every event stream, stop every local worker (SIGINT, SIGKILL after the grace period); a
@@ -94,6 +105,7 @@ class JobManager:
                 await self._task
         for sig, handler in self._signals.items():
             signal.signal(sig, handler)
+        self._leader.release()
 
     async def _wait_for_workers(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -140,15 +152,19 @@ class JobManager:
                 f"The probe must be images shaped N×3×32×32 like CIFAR-10 (the network's input); it has shape "
                 f"{shape_text(tuple(probe.shape))}. For an upload, set resize to [32, 32].",
             )
-        queued = sum(1 for f in self._folders() if f.status().get("status") == JobStatus.QUEUED)
-        if len(self._launched) >= self.settings.max_jobs and queued >= MAX_QUEUED:
+        running, queued = self.count(JobStatus.RUNNING), self.count(JobStatus.QUEUED)
+        if running >= self.settings.max_jobs and queued >= MAX_QUEUED:
             raise QueueFullError(
-                f"{len(self._launched)} jobs are running (LAYERLAB_MAX_JOBS={self.settings.max_jobs}) and {queued} are "
+                f"{running} jobs are running (LAYERLAB_MAX_JOBS={self.settings.max_jobs}) and {queued} are "
                 "queued, the most this server keeps waiting. Try again when one has finished, or cancel one.",
                 retry_after_s=30,
             )
         folder = JobFolder.create(self.jobs_dir, config)
-        self._schedule()
+        if self.leads:
+            self._schedule()
+        else:
+            assert self._queued is not None
+            self._queued.announce()  # the leading process starts it
         return folder
 
     def _check_processes(self, config: JobConfig) -> None:
@@ -180,9 +196,13 @@ class JobManager:
         return feed
 
     @property
-    def running(self) -> frozenset[str]:
-        """Ids of jobs whose worker was started and has not been seen to exit."""
-        return frozenset(self._launched)
+    def leads(self) -> bool:
+        """Whether this process starts and reaps jobs (see :mod:`.leader`)."""
+        return self._leader.held
+
+    def count(self, status: JobStatus) -> int:
+        """Jobs on disk with ``status``, whichever process started them."""
+        return sum(1 for f in self._folders() if f.status().get("status") == status)
 
     def job_ids(self) -> list[str]:
         return [f.id for f in self._folders()]
@@ -193,7 +213,7 @@ class JobManager:
         status = JobStatus(folder.status().get("status", JobStatus.FAILED))
         if status.final:
             pass
-        elif job_id in self._launched:
+        elif job_id in self._launched or self.backend.is_alive(folder.path):  # this process's worker, or another's
             self._signal(job_id, signal.SIGTERM, JobStatus.CANCELLED)
         else:
             self._finish(folder, JobStatus.CANCELLED, None)
@@ -208,7 +228,7 @@ class JobManager:
         return sorted(found, key=lambda f: f.id, reverse=True)  # ids start with the creation time
 
     def _schedule(self) -> None:
-        if self.closing:
+        if self.closing or not self.leads:
             return
         for folder in reversed(self._folders()):  # oldest first
             if len(self._launched) >= self.settings.max_jobs:
@@ -238,6 +258,16 @@ class JobManager:
         folder.write_status(**fields, finished=time.time())
         if folder.id in self._feeds:
             self._feeds[folder.id].read()
+
+    def _check_jobs(self) -> None:
+        if not self.leads and not self.closing and self._leader.try_acquire():
+            log.info("this process now leads the jobs (the previous leader ended)")
+            self._lead()
+        if self.leads:
+            self._reap()
+            assert self._queued is not None
+            if self._queued.changed():
+                self._schedule()
 
     def _reap(self) -> None:
         """Notice workers that exited; give a final status to those that could not write one.
@@ -276,9 +306,12 @@ class JobManager:
             try:
                 for job_id in list(self._launched):
                     self.feed(job_id).read()
+                for job_id, feed in list(self._feeds.items()):
+                    if job_id not in self._launched and not feed.finished:
+                        feed.read()  # a job another process runs, or one queued: its listeners wait here too
                 tick += 1
                 if tick % LIVENESS_EVERY == 0:
-                    self._reap()
+                    self._check_jobs()
             except Exception:  # a bad folder must not stop the watching of every other job
                 log.exception("watching jobs")
             await asyncio.sleep(TICK_S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -31,3 +32,34 @@ def test_a_map_asked_of_one_server_for_a_run_made_on_the_other_is_served(tmp_pat
         assert again["run_id"] == run["run_id"] and again["layers"][0]["stats"] == run["layers"][0]["stats"]
     finally:
         a.stop(), b.stop()
+
+
+def test_two_server_processes_of_one_server_share_runs_and_jobs(tmp_path: Path) -> None:
+    """LAYERLAB_WEB_WORKERS=2: uvicorn's worker processes behind one port; each request may reach either."""
+    import json
+
+    server = LiveServer(tmp_path / "data", LAYERLAB_WEB_WORKERS="2").start()
+    try:
+        run = httpx.post(server.url + "/api/pipeline/run", json=PIPELINE, timeout=60).json()
+        maps = {httpx.get(f"{server.url}/api/runs/{run['run_id']}/maps/3.png", timeout=60).content for _ in range(6)}
+        assert len(maps) == 1  # new connections, so both processes answered: the same bytes
+        job = {"layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
+               "batch_size": 5, "max_steps": 25}
+        job_ids = [httpx.post(server.url + "/api/jobs", json=job, timeout=60).json()["job_id"] for _ in range(3)]
+        steps: list[int] = []
+        with httpx.stream("GET", f"{server.url}/api/jobs/{job_ids[0]}/events", timeout=120) as events:
+            for line in events.iter_lines():
+                if line.startswith("data: ") and '"loss"' in line:
+                    steps.append(json.loads(line[6:])["step"])
+                if line.startswith("data: ") and '"succeeded"' in line:
+                    break
+        assert steps == list(range(1, 26))
+        deadline = time.monotonic() + 120
+        while {httpx.get(f"{server.url}/api/jobs/{j}", timeout=30).json()["status"] for j in job_ids} != {"succeeded"}:
+            assert time.monotonic() < deadline, "jobs did not finish"
+            time.sleep(0.5)
+        for job_id in job_ids:  # started once, by one process: one running and one final status line each
+            lines = (tmp_path / "data" / "jobs" / job_id / "metrics.jsonl").read_text().splitlines()
+            assert [json.loads(x)["value"]["status"] for x in lines if '"name": "status"' in x or '"name":"status"' in x] == ["running", "succeeded"]
+    finally:
+        server.stop()

@@ -169,3 +169,44 @@ def _kill_worker(jobs_dir: Path) -> None:
     for job_dir in jobs_dir.iterdir():
         if (pid := _worker_pid(job_dir)) is not None:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
+SHORT = {**LONG, "epochs": 1, "max_steps": 3}
+
+
+def test_of_two_managers_on_one_data_dir_one_leads_and_the_other_takes_over_when_it_stops(settings) -> None:  # type: ignore[no-untyped-def]
+    """What two server processes (LAYERLAB_WEB_WORKERS=2) do: one starts jobs, the other hands them to it."""
+    import asyncio
+
+    from app.datasets import load_cifar10
+    from app.images import UploadDirectory
+    from app.jobs.config import JobConfig
+    from app.jobs.folder import JobStatus
+    from app.jobs.manager import JobManager
+    from app.services import Services
+
+    services = Services(settings=settings, cifar10=load_cifar10(settings), uploads=UploadDirectory(settings))
+
+    async def until(check, seconds: float = 120.0):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + seconds
+        while not check():
+            assert time.monotonic() < deadline, "timed out"
+            await asyncio.sleep(0.1)
+
+    async def scenario() -> None:
+        first, second = JobManager(services), JobManager(services)
+        await first.start()
+        await second.start()
+        assert first.leads and not second.leads
+        job = second.create(JobConfig.model_validate(SHORT))  # made by the follower, started by the leader
+        await until(lambda: job.status().get("status") == JobStatus.SUCCEEDED)
+        await first.stop()  # the leader's process ends: the follower takes over at its next check
+        await until(lambda: second.leads, 5)
+        again = second.create(JobConfig.model_validate(SHORT))
+        await until(lambda: again.status().get("status") == JobStatus.SUCCEEDED)
+        await second.stop()
+        for folder in (job, again):  # one worker each, one final status each
+            statuses = [r.value["status"] for r in folder.read_records() if r.name == "status"]
+            assert statuses == ["running", "succeeded"], statuses
+
+    asyncio.run(scenario())

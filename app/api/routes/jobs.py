@@ -45,9 +45,13 @@ FeedDep = Annotated[JobFeed, Depends(job_feed)]
 )
 async def start_job(jobs: JobsDep, config: JobConfig | None = None) -> JobCreated:
     folder = jobs.create(config or JobConfig())
-    if folder.id in jobs.running:
+    if folder.status().get("status") == JobStatus.RUNNING:
         return JobCreated(job_id=folder.id, status=JobStatus.RUNNING, message="Started.")
-    message = f"Queued: {len(jobs.running)} jobs are running (LAYERLAB_MAX_JOBS={jobs.settings.max_jobs}); it starts when one ends."
+    running = jobs.count(JobStatus.RUNNING)
+    if running < jobs.settings.max_jobs:
+        message = "Queued: the server process that starts jobs starts it within a moment."
+    else:
+        message = f"Queued: {running} jobs are running (LAYERLAB_MAX_JOBS={jobs.settings.max_jobs}); it starts when one ends."
     return JobCreated(job_id=folder.id, status=JobStatus.QUEUED, message=message)
 
 
