@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default=1,
         gt=0,
         description="Server processes `python -m app` starts (uvicorn's --workers). Each has its own GIL, so concurrent "
-        "users' runs compute in parallel (two clients 1.3-1.45x one client with 1 process, 2.0-2.2x with 2, on 2 cores); "
+        "users' runs compute in parallel (measured on 2 cores: two clients 1.39x one client with 1 process, 1.76x with 2); "
         "one of them starts the training jobs. Caches, the compute gate and the per-IP rate limit are per process.",
     )
     cifar10_dir: Path | None = Field(
