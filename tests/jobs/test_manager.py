@@ -100,7 +100,7 @@ def test_an_idle_watcher_reads_no_finished_jobs_status(settings, monkeypatch) ->
         await asyncio.sleep(60 * TICK_S)
         await manager.stop()
 
-    asyncio.run(watch_a_while())
+    _run_on_own_loop(watch_a_while)
     assert reads == 0
 
 
@@ -209,4 +209,23 @@ def test_of_two_managers_on_one_data_dir_one_leads_and_the_other_takes_over_when
             statuses = [r.value["status"] for r in folder.read_records() if r.name == "status"]
             assert statuses == ["running", "succeeded"], statuses
 
-    asyncio.run(scenario())
+    _run_on_own_loop(scenario)
+
+
+def _run_on_own_loop(main) -> None:  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        import asyncio
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
