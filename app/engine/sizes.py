@@ -32,7 +32,8 @@ def _padding(module: Any, axis: int) -> str:
     if module.padding == "same":
         total = pair(module.dilation)[axis] * (pair(module.kernel_size)[axis] - 1)
         return f"2·{total // 2}" if total % 2 == 0 else f"({total // 2} + {total - total // 2})"
-    return f"2·{pair(module.padding)[axis]}"
+    p = pair(module.padding)[axis]
+    return f"2·{p}" if p >= 0 else f"2·(−{-p})"  # negative padding crops (replicate/circular modes)
 
 
 def _window(module: Any, x: Shape, y: Shape, dilated: bool) -> str:

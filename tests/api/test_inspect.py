@@ -75,6 +75,13 @@ def test_every_layer_explains_its_size_with_the_numbers_filled_in(run_ok) -> Non
     assert answer["layers"][4]["output_shape"][-2:] == [8, 8]
 
 
+def test_negative_padding_is_written_as_the_crop_it_is(run_ok) -> None:
+    conv = {"type": "Conv2d", "out_channels": 2, "kernel_size": 3, "padding": -1, "padding_mode": "replicate"}
+    answer = run_ok([conv], CIFAR)
+    assert answer["layers"][0]["size_formula"] == "H, W: ⌊(32 + 2·(−1) − 1·(3 − 1) − 1) / 1⌋ + 1 = 28; C_out = out_channels = 2"
+    assert answer["layers"][0]["output_shape"][-2:] == [28, 28]
+
+
 def test_unpooling_an_odd_size_says_so_and_output_size_restores_it(client: TestClient, run_ok) -> None:
     odd = {"source": "tensor", "data": torch.rand(1, 1, 237, 358).tolist()}
     layers = [{"type": "MaxPool2d", "kernel_size": 2}, {"type": "MaxUnpool2d", "kernel_size": 2, "indices_from": 1}]
