@@ -122,6 +122,11 @@ export function layerFields(layer, info, set) {
     const p = { name: "indices_from", type: "int", default: null, required: true, constraints: { ge: 1 },
       doc: info.extra_fields.indices_from };
     fields.push(paramField(layer, p, set));
+    // forward's output_size: always [H, W] in the request; one number means H = W.
+    const size = { name: "output_size", type: "int_or_pair", default: null, nullable: true, constraints: { ge: 1 },
+      doc: info.extra_fields.output_size };
+    const asPair = (name, v) => set(name, typeof v === "number" ? [v, v] : v);
+    fields.push(paramField(layer, size, asPair));
   }
   for (const t of info.tensors || []) fields.push(jsonField(layer, t, set));
   return fields;

@@ -213,6 +213,12 @@ def test_new_cards_start_from_the_registry(page) -> None:
     page.get_by_test_id("run").click()
     page.locator("[data-testid=stage][data-index='3']").wait_for()
     assert stage_shapes(page) == ["1x1x4x4", "1x1x2x2", "1x1x2x2", "1x1x4x4"]
+    size = unpool.locator("[data-param='output_size']")  # forward's output_size: one number is H = W
+    size.fill("5")
+    size.dispatch_event("change")
+    page.get_by_test_id("run").click()
+    page.locator("[data-testid=stage][data-shape='1x1x5x5']").wait_for()
+    assert stage_shapes(page) == ["1x1x4x4", "1x1x2x2", "1x1x2x2", "1x1x5x5"]
 
 
 def test_compare_max_and_avg_pooling_side_by_side(page) -> None:
