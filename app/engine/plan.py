@@ -12,9 +12,9 @@ never changed once made, so threads share it.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
-from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -145,8 +145,17 @@ def _forward_on_cpu(stage: Stage, layer: LayerConfig, x: torch.Tensor, indices: 
 
 
 PLAN_CACHE_SIZE = 256
-_plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
-_plans_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _PlanKey:
+    """Equal for equal requests: the layers compare by their JSON text; the dicts ride along to plan from."""
+
+    input_shape: Shape
+    layers_json: str
+    max_elements: int
+    training: bool
+    layers: list[LayerConfig] = field(compare=False, hash=False)
 
 
 def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool = False) -> Plan:
@@ -156,20 +165,15 @@ def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, 
     shared with every later call for the same arguments: treat it as read-only.
     """
     try:
-        key = (tuple(input_shape), json.dumps(layers, sort_keys=True), max_elements, training)
+        layers_json = json.dumps(layers, sort_keys=True)
     except (TypeError, ValueError):  # not plain JSON data (no request sends such): plan without keeping it
         return _make_plan(input_shape, layers, max_elements, training)
-    with _plans_lock:
-        plan = _plans.get(key)
-        if plan is not None:
-            _plans.move_to_end(key)
-            return plan
-    plan = _make_plan(input_shape, layers, max_elements, training)  # refusals raise, and are not kept
-    with _plans_lock:
-        _plans[key] = plan
-        while len(_plans) > PLAN_CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
+    return _kept_plan(_PlanKey(tuple(input_shape), layers_json, max_elements, training, layers))
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)  # thread-safe; a refusal raises and is not kept
+def _kept_plan(key: _PlanKey) -> Plan:
+    return _make_plan(key.input_shape, key.layers, key.max_elements, key.training)
 
 
 def _make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool) -> Plan:

@@ -19,6 +19,7 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,8 @@ class JobManager:
                 f"The probe must be images shaped N×3×32×32 like CIFAR-10 (the network's input); it has shape "
                 f"{shape_text(tuple(probe.shape))}. For an upload, set resize to [32, 32].",
             )
-        running, queued = self.count(JobStatus.RUNNING), self.count(JobStatus.QUEUED)
+        counts = self.counts()
+        running, queued = counts[JobStatus.RUNNING], counts[JobStatus.QUEUED]
         if running >= self.settings.max_jobs and queued >= MAX_QUEUED:
             raise QueueFullError(
                 f"{running} jobs are running (LAYERLAB_MAX_JOBS={self.settings.max_jobs}) and {queued} are "
@@ -200,9 +202,9 @@ class JobManager:
         """Whether this process starts and reaps jobs (see :mod:`.leader`)."""
         return self._leader.held
 
-    def count(self, status: JobStatus) -> int:
-        """Jobs on disk with ``status``, whichever process started them."""
-        return sum(1 for f in self._folders() if f.status().get("status") == status)
+    def counts(self) -> Counter[str]:
+        """Jobs on disk by status, whichever process started them (one status read per job)."""
+        return Counter(f.status().get("status") for f in self._folders())
 
     def job_ids(self) -> list[str]:
         return [f.id for f in self._folders()]
@@ -304,11 +306,11 @@ class JobManager:
         tick = 0
         while True:
             try:
-                for job_id in list(self._launched):
-                    self.feed(job_id).read()
-                for job_id, feed in list(self._feeds.items()):
-                    if job_id not in self._launched and not feed.finished:
-                        feed.read()  # a job another process runs, or one queued: its listeners wait here too
+                for job_id in self._launched:
+                    self.feed(job_id)  # every live job of this process is tailed, listened to or not
+                for feed in list(self._feeds.values()):
+                    if not feed.finished:
+                        feed.read()  # also jobs another process runs, and queued ones: their listeners wait here
                 tick += 1
                 if tick % LIVENESS_EVERY == 0:
                     self._check_jobs()

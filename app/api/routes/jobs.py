@@ -47,7 +47,7 @@ async def start_job(jobs: JobsDep, config: JobConfig | None = None) -> JobCreate
     folder = jobs.create(config or JobConfig())
     if folder.status().get("status") == JobStatus.RUNNING:
         return JobCreated(job_id=folder.id, status=JobStatus.RUNNING, message="Started.")
-    running = jobs.count(JobStatus.RUNNING)
+    running = jobs.counts()[JobStatus.RUNNING]
     if running < jobs.settings.max_jobs:
         message = "Queued: the server process that starts jobs starts it within a moment."
     else:
