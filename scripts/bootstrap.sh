@@ -21,14 +21,15 @@ pip_install() {
 }
 
 ensure_venv() {
-    # $1: extras to install ("" or "test"). The key is the dependency list itself (from
-    # pyproject.toml) and the Python version, so editing tool settings there reuses the venv.
-    local extras="${1:-}" requirements key
-    requirements=$("$PYTHON" - "$ROOT/pyproject.toml" "$extras" <<'PY'
+    # One environment for serving, testing and benchmarking: the dependencies and every extra of
+    # pyproject.toml. The key is the dependency list itself and the Python version, so editing
+    # tool settings there reuses the venv, and scripts/serve after scripts/test builds nothing.
+    local requirements key
+    requirements=$("$PYTHON" - "$ROOT/pyproject.toml" <<'PY'
 import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
 deps = list(project["dependencies"])
-for extra in filter(None, sys.argv[2].split(",")):
+for extra in sorted(project.get("optional-dependencies", {})):
     deps += project["optional-dependencies"][extra]
 print("\n".join(deps))
 PY
