@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.schema import layer_config, layer_union
-from ..engine.train import Device, Optimizer, TrainSpec
+from ..engine.train import Augment, Device, Optimizer, Schedule, TrainSpec
 from ..inputs import InputSpec
 
 EXAMPLE_14: list[dict[str, Any]] = [
@@ -46,6 +46,17 @@ class JobConfig(BaseModel):
     epochs: int = Field(1, ge=1, le=1000)
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (the epoch is still evaluated).")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="torch.manual_seed before the modules are built; also seeds the shuffle.")
+    schedule: Schedule = Field(
+        Schedule.CONSTANT,
+        description="constant: lr throughout; one_cycle: torch.optim.lr_scheduler.OneCycleLR with max_lr=lr over "
+        "the job's steps, stepped after every batch (warm up, then anneal: reaches a given accuracy in fewer epochs).",
+    )
+    augment: list[Augment] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Random changes to each training image, drawn anew every epoch: random_crop (torchvision's "
+        "RandomCrop(32, padding=4)) and/or horizontal_flip (RandomHorizontalFlip). Test images are never changed.",
+    )
     device: Device = Field(Device.AUTO, description="auto: CUDA when torch sees one, else the CPU.")
     processes: int = Field(
         1,
@@ -80,4 +91,6 @@ class JobConfig(BaseModel):
             max_steps=self.max_steps,
             seed=self.seed,
             device=self.device,
+            schedule=self.schedule,
+            augment=tuple(dict.fromkeys(self.augment)),
         )
