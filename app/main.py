@@ -26,6 +26,7 @@ from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
 from .runs import RunStore, StageMaps
+from .runs.attributions import AttributionStore
 from .services import Services
 from .settings import Settings
 from .storage import prune_periodically
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         app.state.runs = RunStore(services)
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
+        app.state.attributions = AttributionStore(app.state.runs, settings.data_dir, settings.attribution_cache_bytes, settings.max_elements)
         app.state.jobs = JobManager(services)
         await app.state.jobs.start()
         pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Memory kept for the outputs of recent runs (their maps are drawn from it).",
     )
+    attribution_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Memory kept for recent attributions (their maps and .npy are drawn from it).",
+    )
     map_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
         gt=0,

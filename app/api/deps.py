@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..jobs.manager import JobManager
 from ..runs import RunStore, StageMaps
+from ..runs.attributions import AttributionStore
 from ..services import Services
 from ..settings import Settings
 
@@ -30,10 +31,15 @@ def get_maps(request: Request) -> StageMaps:
     return request.app.state.maps
 
 
+def get_attributions(request: Request) -> AttributionStore:
+    return request.app.state.attributions
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
 MapsDep = Annotated[StageMaps, Depends(get_maps)]
+AttributionsDep = Annotated[AttributionStore, Depends(get_attributions)]
 
 
 def get_jobs(request: Request) -> JobManager:

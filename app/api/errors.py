@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from ..engine.errors import EngineError, InputError, LayerError, QueryError
+from ..engine.errors import ArgumentError, EngineError, InputError, LayerError, QueryError
 from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
 
@@ -48,6 +48,11 @@ def _query_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["query", exc.field_name], "msg": exc.message, "type": "query_refused"}]}, status_code=422)
 
 
+def _argument_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ArgumentError)
+    return JSONResponse({"detail": [{"loc": ["body", exc.field_name], "msg": exc.message, "type": "value_error"}]}, status_code=422)
+
+
 def _engine_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EngineError)
     return JSONResponse({"detail": [{"loc": ["body"], "msg": exc.message, "type": "value_error"}]}, status_code=422)
@@ -74,6 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LayerError, _layer_error)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(QueryError, _query_error)
+    app.add_exception_handler(ArgumentError, _argument_error)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(NotFoundError, _status(404))
     app.add_exception_handler(PayloadTooLargeError, _status(413))

@@ -25,8 +25,8 @@ from .ratelimit import TokenBuckets
 
 log = logging.getLogger(__name__)
 
-# Runs, maps, weights, indices, layouts, activation curves and losses: the endpoints that compute.
-COMPUTE_PATHS = re.compile(r"^/api/(pipeline/run|runs/|activations/[^/]+/curve|losses/)")
+# Runs, maps, weights, indices, layouts, attributions, activation curves and losses: the endpoints that compute.
+COMPUTE_PATHS = re.compile(r"^/api/(pipeline/run|runs/|attributions|activations/[^/]+/curve|losses/)")
 
 
 async def refuse(scope: Scope, send: Send, status: int, message: str, retry_after: float | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .routes import activations, colormaps, datasets, health, jobs, layers, losses, pages, pipeline, runs, stages, uploads
+from .routes import activations, attributions, colormaps, datasets, health, jobs, layers, losses, pages, pipeline, runs, stages, uploads
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
 _BODY = {
@@ -27,6 +27,7 @@ for module, responses in (
     (health, {}), (layers, {}), (pipeline, _COMPUTE | _STORES | {404: {"description": "weights_from names no job or checkpoint"}}),
     (runs, _COMPUTE), (stages, _COMPUTE | {404: {"description": "Unknown run, or no such stage"}}), (colormaps, {}),
     (activations, _COMPUTE), (losses, _COMPUTE),
+    (attributions, _COMPUTE | _STORES | {404: {"description": "weights_from names no job or checkpoint; an unknown attribution"}}),
     (uploads, _BODY | _STORES), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}),
 ):
     api_router.include_router(module.router, responses=responses)

@@ -51,3 +51,11 @@ class QueryError(EngineError):
     def __init__(self, message: str, field_name: str) -> None:
         super().__init__(message)
         self.field_name = field_name
+
+
+class ArgumentError(EngineError):
+    """A request field beside the layers and input that does not fit the network (a class index, a stage)."""
+
+    def __init__(self, message: str, field_name: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
