@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ..engine.errors import ArgumentError, EngineError, InputError, LayerError, QueryError
 from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
+from ..models.errors import ModelImportError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +54,12 @@ def _argument_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["body", exc.field_name], "msg": exc.message, "type": "value_error"}]}, status_code=422)
 
 
+def _model_import_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ModelImportError)
+    detail = {"loc": ["body", exc.field], "msg": exc.message, "type": "model_refused", "ctx": exc.context}
+    return JSONResponse({"detail": [detail]}, status_code=422)
+
+
 def _engine_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EngineError)
     return JSONResponse({"detail": [{"loc": ["body"], "msg": exc.message, "type": "value_error"}]}, status_code=422)
@@ -80,6 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(ArgumentError, _argument_error)
+    app.add_exception_handler(ModelImportError, _model_import_error)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(NotFoundError, _status(404))
     app.add_exception_handler(PayloadTooLargeError, _status(413))
