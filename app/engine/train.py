@@ -171,7 +171,7 @@ def resolve_device(device: Device, ranks: Ranks = SINGLE) -> torch.device:
 
 
 def _optimizer(spec: TrainSpec, params: Iterator[nn.Parameter]) -> torch.optim.Optimizer:
-    if spec.optimizer is Optimizer.ADAM:
+    if spec.optimizer == Optimizer.ADAM:  # == : a plain "adam" string is taken too
         return torch.optim.Adam(params, lr=spec.lr, weight_decay=spec.weight_decay)
     return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
 
@@ -204,7 +204,7 @@ def augment_batch(images: torch.Tensor, augment: tuple[Augment, ...], generator:
 
 
 def _schedule(spec: TrainSpec, optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-    if spec.schedule is Schedule.ONE_CYCLE:
+    if spec.schedule == Schedule.ONE_CYCLE:
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr, total_steps=max(1, steps))
     return None
 

@@ -7,7 +7,20 @@ import torch
 import torch.nn as nn
 
 from app.engine.errors import EngineError, LayerError
-from app.engine.train import Device, EpochRecord, StepRecord, TrainData, TrainSpec, resolve_device, train
+import torchvision.transforms.v2.functional as TF
+
+from app.engine.train import (
+    CROP_PADDING,
+    Augment,
+    Device,
+    EpochRecord,
+    StepRecord,
+    TrainData,
+    TrainSpec,
+    augment_batch,
+    resolve_device,
+    train,
+)
 from app.jobs.config import EXAMPLE_14, JobConfig
 
 SMALL = [
@@ -84,3 +97,43 @@ def test_device_auto_uses_cuda_exactly_when_torch_sees_one():
     if not torch.cuda.is_available():
         with pytest.raises(EngineError, match="no CUDA device"):
             resolve_device(Device.CUDA)
+
+
+def test_random_crop_and_flip_are_torchvisions_per_image():
+    """Each image is what RandomCrop(32, padding=4) then RandomHorizontalFlip give at its own draw."""
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
+    out = augment_batch(images, (Augment.RANDOM_CROP, Augment.HORIZONTAL_FLIP), torch.Generator().manual_seed(7))
+    draws = torch.Generator().manual_seed(7)  # the same draws, in the same order
+    span = 2 * CROP_PADDING + 1
+    top, left = torch.randint(0, span, (16,), generator=draws), torch.randint(0, span, (16,), generator=draws)
+    flips = torch.rand(16, generator=draws) < 0.5
+    assert 0 < int(flips.sum()) < 16 and len(set(zip(top.tolist(), left.tolist()))) > 1  # the draws do differ
+    for i in range(16):
+        expected = TF.crop(TF.pad(images[i], [CROP_PADDING] * 4), int(top[i]), int(left[i]), 32, 32)
+        if flips[i]:
+            expected = TF.horizontal_flip(expected)
+        assert torch.equal(out[i], expected), i
+
+
+def test_one_cycle_follows_torchs_onecyclelr_and_augmenting_changes_the_losses():
+    """Full batches (the shuffle cannot matter): the losses of a hand-written loop with OneCycleLR."""
+    data = _data(64)
+    spec = TrainSpec(layers=SMALL, optimizer="adam", lr=0.05, batch_size=64, epochs=4, schedule="one_cycle")
+    ours = [r.loss for r in train(spec, data, max_elements=10**8) if isinstance(r, StepRecord)]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(), nn.Linear(256, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=4)
+    theirs = []
+    for _ in range(4):
+        loss = nn.functional.cross_entropy(model(data.train_images.float().div(255)), data.train_labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        theirs.append(float(loss.detach()))
+    assert ours == pytest.approx(theirs, rel=1e-4)
+    constant = [r.loss for r in train(TrainSpec(**{**spec.__dict__, "schedule": "constant"}), data, max_elements=10**8) if isinstance(r, StepRecord)]
+    assert constant[1:] != pytest.approx(ours[1:], rel=1e-4)  # the schedule did change the steps
+    augmented = TrainSpec(**{**spec.__dict__, "augment": (Augment.RANDOM_CROP, Augment.HORIZONTAL_FLIP)})
+    assert [r.loss for r in train(augmented, data, max_elements=10**8) if isinstance(r, StepRecord)] != ours
