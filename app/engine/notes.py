@@ -35,7 +35,7 @@ def _unbatched_linear(stage: Stage) -> str | None:
 
 
 def stage_notes(stage: Stage, x: torch.Tensor, x_stats: Stats, y: torch.Tensor, stats: Stats, warned: list[str]) -> list[str]:
-    notes = [n for n in (_merged_batch(stage), _unbatched_linear(stage)) if n] + stage.size_notes
+    notes = [n for n in (_merged_batch(stage), _unbatched_linear(stage)) if n] + list(stage.size_notes)
     # Equal tensors have equal statistics; comparing those first skips the full comparison almost always
     # (NaN is never equal to itself, so torch.equal is False whenever there is one).
     if x.shape == y.shape and x_stats == stats and not stats["nan_count"] and torch.equal(x, y):

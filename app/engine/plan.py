@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -189,16 +189,14 @@ def _make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int,
             kwargs = _constructor_kwargs(spec, layer, shape, position)
             if position in needs_indices:
                 kwargs["return_indices"] = True
-            stage = Stage(position, spec, kwargs, shape, shape, 0, 0, indices_from=sources.get(position))
-            stage.output_size = as_tuples(layer.get("output_size"))
+            stage = Stage(position, spec, kwargs, shape, shape, 0, 0, indices_from=sources.get(position),
+                          output_size=as_tuples(layer.get("output_size")))
             try:
                 module = stage.build("meta").train(training)
             except Exception as exc:  # torch's constructor refused the arguments
                 raise explain_refusal(stage, layer, exc) from exc
             for name, p in module.named_parameters():
                 _check_limit(position, spec, f"parameter {name}", tuple(p.shape), max_elements, param=name)
-            stage.params = sum(p.numel() for p in module.parameters())
-            stage.explicit = _explicit_tensors(module, spec, layer, position)
             x = torch.empty(shape, device="meta")
             indices = None
             if stage.indices_from is not None:
@@ -211,18 +209,27 @@ def _make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int,
                 if not _meta_unsupported(exc):
                     raise explain_refusal(stage, layer, exc) from exc
                 out = _forward_on_cpu(stage, layer, x, indices, training)  # … or only its meta kernel is missing
+            indices_shape = None
             if isinstance(out, tuple):
                 out, indices = out
-                stage.indices_shape = tuple(indices.shape)
-            stage.output_shape = tuple(out.shape)
-            _check_limit(position, spec, "output", stage.output_shape, max_elements)
-            if spec.mult_adds is not None:
-                stage.mult_adds = spec.mult_adds(module, shape, stage.output_shape)
-            stage.size_formula = size_formula(spec.arithmetic, module, shape, stage.output_shape)
+                indices_shape = tuple(indices.shape)
+            output_shape = tuple(out.shape)
+            _check_limit(position, spec, "output", output_shape, max_elements)
+            size_notes: tuple[str, ...] = ()
             if stage.indices_from is not None:
                 pool = stages[stage.indices_from]
-                note = unpool_note(pool.index, pool.input_shape, pool.output_shape, stage.output_shape)
-                stage.size_notes = [note] if note else []
+                note = unpool_note(pool.index, pool.input_shape, pool.output_shape, output_shape)
+                size_notes = (note,) if note else ()
+            stage = replace(
+                stage,
+                output_shape=output_shape,
+                params=sum(p.numel() for p in module.parameters()),
+                mult_adds=spec.mult_adds(module, shape, output_shape) if spec.mult_adds is not None else 0,
+                explicit=_explicit_tensors(module, spec, layer, position),
+                indices_shape=indices_shape,
+                size_formula=size_formula(spec.arithmetic, module, shape, output_shape),
+                size_notes=size_notes,
+            )
             stages.append(stage)
             shape = stage.output_shape
-    return Plan(tuple(input_shape), stages)
+    return Plan(tuple(input_shape), tuple(stages))

@@ -8,8 +8,10 @@ API and the renderer format them (torchinfo's ``LayerInfo`` split). Nothing here
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -30,23 +32,36 @@ class Mode(StrEnum):
     TRAIN = "train"
 
 
-@dataclass
+def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping if isinstance(mapping, MappingProxyType) else MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
 class Stage:
-    """One layer as it will be built: its spec, torch kwargs, shapes and any explicit tensors."""
+    """One layer as it will be built: its spec, torch kwargs, shapes and any explicit tensors.
+
+    Frozen, its mappings read-only and its lists tuples: plans are shared between threads through
+    an ``lru_cache`` (:func:`app.engine.plan.make_plan`), so nothing may change one after it is made.
+    """
 
     position: int  # 0-based place in the request; the answer's "index" is position + 1
     spec: LayerSpec
-    kwargs: dict[str, Any]
+    kwargs: Mapping[str, Any]
     input_shape: Shape
     output_shape: Shape
     params: int
     mult_adds: int
-    explicit: dict[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
+    explicit: Mapping[str, torch.Tensor] = field(default_factory=dict)  # "weight"/"bias" values
     indices_from: int | None = None  # position of the layer whose pool indices this one consumes
     indices_shape: Shape | None = None  # for a stage that returns indices
     output_size: Shape | None = None  # MaxUnpool2d's forward argument, when the request gives it
     size_formula: str = ""  # the output size with the numbers filled in (app.engine.sizes)
-    size_notes: list[str] = field(default_factory=list)  # e.g. unpooling that cannot restore the pool's size
+    size_notes: tuple[str, ...] = ()  # e.g. unpooling that cannot restore the pool's size
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kwargs", _read_only(self.kwargs))
+        object.__setattr__(self, "explicit", _read_only(self.explicit))
+        object.__setattr__(self, "size_notes", tuple(self.size_notes))
 
     @property
     def index(self) -> int:
@@ -67,10 +82,13 @@ class Stage:
             return self.spec.cls(**self.kwargs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     input_shape: Shape
-    stages: list[Stage]
+    stages: tuple[Stage, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stages", tuple(self.stages))
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 import torch
 from torch import nn
@@ -140,3 +142,21 @@ def test_a_refusal_is_not_kept_in_place_of_a_plan() -> None:
     for _ in range(2):
         with pytest.raises(LayerError, match="limit of 799"):
             make_plan((1, 1, 10, 10), layers, max_elements=799)
+
+
+def test_a_kept_plan_cannot_be_changed_by_one_of_the_threads_sharing_it() -> None:
+    plan = make_plan((1, 3, 9, 9), [{"type": "MaxPool2d", "kernel_size": 2}, {"type": "MaxUnpool2d", "kernel_size": 2, "indices_from": 1}], LIMIT)
+    pool, unpool = plan.stages
+    with pytest.raises(FrozenInstanceError):
+        pool.output_shape = (1, 1)  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        plan.stages = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        pool.kwargs["kernel_size"] = 3  # type: ignore[index]
+    with pytest.raises(TypeError):
+        unpool.explicit["weight"] = torch.zeros(1)  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        plan.stages.append(pool)  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        unpool.size_notes.append("changed")  # type: ignore[attr-defined]
+    assert pool.kwargs["return_indices"] is True and pool.kwargs["kernel_size"] == 2
