@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.limits import BodyLimit, ComputeGate
-from .api.main import api_router
+from .api.main import api_router, compute_paths
 from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
 from .datasets import load_cifar10
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     # Added innermost first: every answer, refusals included, is timed and carries the headers.
-    app.add_middleware(ComputeGate, settings=settings)
+    app.add_middleware(ComputeGate, settings=settings, paths=compute_paths())
     app.add_middleware(BodyLimit, settings=settings)
     install_cors(app, settings)
     app.add_middleware(SecurityHeaders)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..jobs.manager import JobManager
-from ..runs import RunStore, StageMaps
+from ..runs import RunResult, RunStore, StageMaps
 from ..runs.attributions import AttributionStore
 from ..services import Services
 from ..settings import Settings
@@ -40,6 +40,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
 MapsDep = Annotated[StageMaps, Depends(get_maps)]
 AttributionsDep = Annotated[AttributionStore, Depends(get_attributions)]
+
+Stage = Annotated[int, Path(ge=0, description="0 is the input, i is layer i.")]
+Layer = Annotated[int, Path(ge=1, description="Layer index, 1-based.")]
+
+
+def get_run_with_layer(run_id: str, k: Layer, runs: RunsDep) -> RunResult:
+    """The run, checked to have layer ``k``: 404 naming the run's layers otherwise."""
+    result = runs.get(run_id)
+    result.stage(k, first=1)
+    return result
+
+
+RunWithLayerDep = Annotated[RunResult, Depends(get_run_with_layer)]
 
 
 def get_jobs(request: Request) -> JobManager:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import math
 import re
+from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -24,9 +25,6 @@ from ..settings import Settings
 from .ratelimit import TokenBuckets
 
 log = logging.getLogger(__name__)
-
-# Runs, maps, weights, indices, layouts, attributions, activation curves and losses: the endpoints that compute.
-COMPUTE_PATHS = re.compile(r"^/api/(pipeline/run|runs/|attributions|activations/[^/]+/curve|losses/)")
 
 
 async def refuse(scope: Scope, send: Send, status: int, message: str, retry_after: float | None = None) -> None:
@@ -71,8 +69,12 @@ class BodyLimit:
 
 
 class ComputeGate:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    """Gates the requests whose path matches one of ``paths``: the compute routes' path patterns,
+    declared once in :mod:`app.api.main` (``COMPUTE``)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, paths: Iterable[re.Pattern[str]]) -> None:
         self.app = app
+        self.paths = tuple(paths)
         self.workers = settings.compute_workers
         self.capacity = settings.compute_workers + settings.compute_queue
         self.timeout = settings.request_timeout
@@ -81,7 +83,7 @@ class ComputeGate:
         self._slots: asyncio.Semaphore | None = None  # made on first use, inside the server's loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not COMPUTE_PATHS.match(scope["path"]):
+        if scope["type"] != "http" or not self.gates(scope["path"]):
             await self.app(scope, receive, send)
             return
         if self.buckets is not None:
@@ -100,6 +102,14 @@ class ComputeGate:
             )
             return
         await self._admit(scope, receive, send)
+
+    def gates(self, path: str) -> bool:
+        return any(pattern.match(path) for pattern in self.paths)
+
+    @property
+    def admitted(self) -> int:
+        """Requests running or waiting for a worker now."""
+        return self._admitted
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._slots is None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
 
-from .routes import activations, attributions, colormaps, datasets, health, jobs, layers, losses, pages, pipeline, runs, stages, uploads
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+from .routes import (
+    activations, attributions, colormaps, datasets, health, jobs, layers, losses, pages, pipeline, runs, stages, uploads,
+)
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
 _BODY = {
@@ -22,12 +27,26 @@ _JOBS = {
 }
 _STORES = {507: {"description": "The data disk is full; nothing was written"}}
 
+_STAGE_404 = {404: {"description": "Unknown run, or no such stage"}}
+
+# The routes that compute (runs, maps, weights, indices, layouts, curves, losses, attributions, image decoding):
+# declared here once. They get the compute gate and the per-client rate limit (app/api/limits.py)
+# and document their answers; nothing else names them.
+COMPUTE = (
+    (pipeline, _STORES | {404: {"description": "weights_from names no job or checkpoint"}}),
+    (runs, {}), (stages, _STAGE_404), (activations, {}), (losses, {}),
+    (attributions, _STORES | {404: {"description": "weights_from names no job or checkpoint; an unknown attribution"}}),
+    (uploads, _STORES),
+)
+OTHER = ((health, {}), (layers, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
+
 api_router = APIRouter()
-for module, responses in (
-    (health, {}), (layers, {}), (pipeline, _COMPUTE | _STORES | {404: {"description": "weights_from names no job or checkpoint"}}),
-    (runs, _COMPUTE), (stages, _COMPUTE | {404: {"description": "Unknown run, or no such stage"}}), (colormaps, {}),
-    (activations, _COMPUTE), (losses, _COMPUTE),
-    (attributions, _COMPUTE | _STORES | {404: {"description": "weights_from names no job or checkpoint; an unknown attribution"}}),
-    (uploads, _BODY | _STORES), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}),
-):
+for module, responses in COMPUTE:
+    api_router.include_router(module.router, responses=_COMPUTE | responses)
+for module, responses in OTHER:
     api_router.include_router(module.router, responses=responses)
+
+
+def compute_paths() -> list[re.Pattern[str]]:
+    """The path patterns of the compute routes, for the gate: a request is matched before routing."""
+    return [route.path_regex for module, _ in COMPUTE for route in module.router.routes if isinstance(route, APIRoute)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from ...errors import NotFoundError
@@ -13,13 +13,11 @@ from ...render.maps import MAX_TILE
 from ...render.weights import stage_weight
 from ...runs import MapQuery
 from ...trace_table import trace_table
-from ..deps import MapsDep, RunsDep
+from ..deps import Layer, MapsDep, RunsDep, RunWithLayerDep, Stage
 from ..schemas import MapLayoutResponse, map_layout_response
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
-Stage = Annotated[int, Path(ge=0, description="0 is the input, i is layer i.")]
-Layer = Annotated[int, Path(ge=1, description="Layer index, 1-based.")]
 _PNG = {200: {"content": {"image/png": {}}}, 404: {"description": "Unknown run, or no such stage"}}
 # A run id is a hash of its request, so a picture at a URL never changes.
 _HEADERS = {"Cache-Control": "public, max-age=86400, immutable"}
@@ -75,9 +73,7 @@ def run_trace_text(run_id: str, runs: RunsDep) -> PlainTextResponse:
 
 
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
-def stage_weights(run_id: str, k: Layer, runs: RunsDep, normalize: Normalize = Normalize.SHARED) -> Response:
-    result = runs.get(run_id)
-    result.stage(k, first=1)  # 404 for a layer the run does not have
+def stage_weights(k: Layer, result: RunWithLayerDep, normalize: Normalize = Normalize.SHARED) -> Response:
     weight = stage_weight(result.trace, k)
     if weight is None:
         raise NotFoundError(f"Layer {k} ({result.trace.stages[k - 1].module_repr}) has no weight.")
@@ -90,11 +86,7 @@ def stage_weights(run_id: str, k: Layer, runs: RunsDep, normalize: Normalize = N
     responses=_PNG,
     summary="Where layer k's maxima came from: its input with each chosen element lit",
 )
-def stage_indices(
-    run_id: str, k: Layer, runs: RunsDep, sample: Annotated[int | None, Query(ge=0)] = None
-) -> Response:
-    result = runs.get(run_id)
-    result.stage(k, first=1)  # 404 for a layer the run does not have
+def stage_indices(k: Layer, result: RunWithLayerDep, sample: Annotated[int | None, Query(ge=0)] = None) -> Response:
     indices = result.trace.stages[k - 1].indices
     if indices is None:
         raise NotFoundError(f"Layer {k} returns no pool indices (a layer that produces them, with return_indices=true, does).")

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Response
 from ...engine.arithmetic import OutputArithmetic, output_arithmetic
 from ...engine.errors import QueryError
 from ...runs.export import export_zip, npy_bytes
-from ..deps import MapsDep, RunsDep
-from .runs import Layer, Stage
+from ..deps import Layer, MapsDep, RunsDep, RunWithLayerDep, Stage
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 _IMMUTABLE = {"Cache-Control": "public, max-age=86400, immutable"}  # a run id is a hash of its request
@@ -29,13 +28,10 @@ def _index(text: str) -> list[int]:
     responses={404: {"description": "Unknown run or layer"}, 422: {"description": "index does not fit the output's shape"}},
 )
 def stage_arithmetic(
-    run_id: str,
     k: Layer,
-    runs: RunsDep,
+    result: RunWithLayerDep,
     index: Annotated[str, Query(description="The output index, comma-separated: n,c,y,x for images, n,f after Linear.", examples=["0,3,10,11"])],
 ) -> OutputArithmetic:
-    result = runs.get(run_id)
-    result.stage(k, first=1)  # 404 for a layer the run does not have
     return output_arithmetic(result.trace, k, _index(index))
 
 
