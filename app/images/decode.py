@@ -8,6 +8,9 @@ anything Pillow cannot fully decode (not an image, truncated, unsupported format
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -24,18 +27,22 @@ def set_pixel_limit(max_pixels: int) -> None:
     Image.MAX_IMAGE_PIXELS = max_pixels
 
 
-def decode_image(data: bytes, max_pixels: int) -> Image.Image:
-    """The first frame of ``data``, EXIF orientation applied, in mode RGB or L."""
+# Bytes per pixel that decoding may hold at its peak, by the file's mode: the decoded frame, a
+# converted copy and, for transparency, an RGBA copy and the white page it is laid on.
+_PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "RGB": 4, "YCbCr": 7, "P": 14, "LA": 14, "La": 14, "PA": 16, "RGBA": 16, "RGBa": 16}
+_PEAK_OTHER = 16  # CMYK, 16-bit and float modes
+
+
+def peak_bytes(width: int, height: int, mode: str) -> int:
+    """The most memory decoding an image of this header may hold: reserved before a pixel is decoded."""
+    return width * height * _PEAK_BYTES_PER_PIXEL.get(mode, _PEAK_OTHER)
+
+
+@contextmanager
+def refusals(max_pixels: int) -> Iterator[None]:
+    """Pillow's errors as answers: too many pixels 413, anything unreadable 415."""
     try:
-        # Pillow warns (past MAX_IMAGE_PIXELS) before it refuses (past twice that); the size check
-        # below refuses at the limit itself, before any pixel is decoded, so the warning is dropped.
-        with captured_warnings(), Image.open(io.BytesIO(data), formats=FORMATS) as im:
-            if im.width * im.height > max_pixels:
-                raise Image.DecompressionBombError(f"{im.width}x{im.height}")
-            im.seek(0)  # GIF, animated WebP/PNG, multi-page TIFF: the first frame
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            return _to_rgb_or_l(im)
+        yield
     except Image.DecompressionBombError as exc:
         raise PayloadTooLargeError(
             f"The image has more than this server's limit of {max_pixels:,} pixels (LAYERLAB_MAX_IMAGE_PIXELS)."
@@ -45,6 +52,34 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
         raise UnsupportedMediaError(
             f"Not an image layerlab can read (PNG, JPEG, WebP, BMP, GIF, TIFF): {exc}"
         ) from exc
+
+
+@contextmanager
+def open_image(source: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
+    """The image's header only (Pillow reads no pixel on open): refused here past ``max_pixels``."""
+    with refusals(max_pixels):
+        # Pillow warns (past MAX_IMAGE_PIXELS) before it refuses (past twice that); the size check
+        # below refuses at the limit itself, before any pixel is decoded, so the warning is dropped.
+        with captured_warnings(), Image.open(source, formats=FORMATS) as im:
+            if im.width * im.height > max_pixels:
+                raise Image.DecompressionBombError(f"{im.width}x{im.height}")
+            yield im
+
+
+def decode_opened(im: Image.Image, max_pixels: int) -> Image.Image:
+    """The first frame of an image from :func:`open_image`, EXIF orientation applied, in mode RGB or L."""
+    with refusals(max_pixels), captured_warnings():
+        im.seek(0)  # GIF, animated WebP/PNG, multi-page TIFF: the first frame
+        im.load()
+        ImageOps.exif_transpose(im, in_place=True)  # no copy when there is nothing to turn
+        return _to_rgb_or_l(im)
+
+
+def decode_image(data: bytes | BinaryIO, max_pixels: int) -> Image.Image:
+    """The first frame of ``data``, EXIF orientation applied, in mode RGB or L."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    with open_image(source, max_pixels) as im:
+        return decode_opened(im, max_pixels)
 
 
 def _to_rgb_or_l(im: Image.Image) -> Image.Image:
@@ -65,6 +100,8 @@ def _to_rgb_or_l(im: Image.Image) -> Image.Image:
         flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         flat.alpha_composite(rgba)
         return flat.convert("L" if grey else "RGB")
+    if im.mode in ("RGB", "L"):
+        return im  # already what the engine takes: no copy
     if im.mode in _GREY:
         return im.convert("L")
     return im.convert("RGB")  # RGB, CMYK, YCbCr, LAB, HSV, RGBX

@@ -7,9 +7,9 @@ same id, and since run ids hash the request, the image's content is part of ever
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from PIL import Image
@@ -19,9 +19,11 @@ from ..errors import NotFoundError
 from ..lru import ByteLRU
 from ..settings import Settings
 from ..storage import write_atomic
-from .decode import decode_image
+from .budget import MemoryBudget
+from .decode import decode_opened, open_image, peak_bytes
 
 _HEX = frozenset("0123456789abcdef")
+_HASH_ROWS = 256  # pixels are hashed a strip of rows at a time, never copied whole
 
 
 def is_upload_id(upload_id: str) -> bool:
@@ -46,18 +48,28 @@ class UploadDirectory:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._dir = Path(settings.data_dir) / "uploads"
+        self._budget = MemoryBudget(settings.decode_memory_bytes)
         self._decoded: ByteLRU[str, Image.Image] = ByteLRU(self.DECODED_CACHE_BYTES, lambda im: im.width * im.height * 3)
 
-    def save(self, data: bytes) -> UploadInfo:
-        """Decode (refusing with 413/415 before anything is written), then store atomically."""
-        im = decode_image(data, self._settings.max_image_pixels)
-        digest = hashlib.sha256(f"{im.mode}:{im.width}x{im.height}:".encode() + im.tobytes()).hexdigest()
-        path = self._dir / f"{digest}.png"
-        if not path.exists():
-            buf = io.BytesIO()
-            im.save(buf, "PNG", compress_level=1)
-            write_atomic(path, buf.getvalue())
-        return UploadInfo(digest, im.width, im.height, im.mode)
+    def save(self, source: BinaryIO) -> UploadInfo:
+        """Decode (refusing with 413/415 before anything is written), then store atomically.
+
+        The file is read where it lies (the request's spooled file), and decoding first reserves its
+        peak memory, known from the header, in the server's decode budget (waiting its turn if need be).
+        """
+        max_pixels = self._settings.max_image_pixels
+        with open_image(source, max_pixels) as header:
+            with self._budget.reserve(peak_bytes(header.width, header.height, header.mode), self._settings.request_timeout):
+                im = decode_opened(header, max_pixels)
+                digest = _pixel_digest(im)
+                path = self._dir / f"{digest}.png"
+                if not path.exists():
+                    write_atomic(path, lambda f: im.save(f, "PNG", compress_level=1))
+                return UploadInfo(digest, im.width, im.height, im.mode)
+
+    @property
+    def budget(self) -> MemoryBudget:
+        return self._budget
 
     def path(self, upload_id: str) -> Path:
         """The stored PNG; ids are checked to be hex digests before the file system is touched."""
@@ -94,3 +106,11 @@ class UploadDirectory:
                 raise NotFoundError(f"Upload {upload_id} was unreadable (damaged on disk) and has been removed; upload it again.") from exc
             self._decoded.put(upload_id, img)
         return img
+
+
+def _pixel_digest(im: Image.Image) -> str:
+    """SHA-256 of mode, size and raw pixels (``im.tobytes()``), hashed strip by strip."""
+    digest = hashlib.sha256(f"{im.mode}:{im.width}x{im.height}:".encode())
+    for top in range(0, im.height, _HASH_ROWS):
+        digest.update(im.crop((0, top, im.width, min(top + _HASH_ROWS, im.height))).tobytes())
+    return digest.hexdigest()

@@ -11,7 +11,6 @@ from ...images import UploadDirectory
 from ..deps import ServicesDep
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
-_CHUNK = 1 << 20
 
 
 class UploadResponse(BaseModel):
@@ -33,14 +32,9 @@ def _uploads(services: ServicesDep) -> UploadDirectory:
 )
 def upload(file: UploadFile, services: ServicesDep) -> UploadResponse:
     limit = services.settings.max_upload_bytes
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := file.file.read(_CHUNK):  # counted while reading, so an oversize body stops early
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"The file is over this server's limit of {limit:,} bytes (LAYERLAB_MAX_UPLOAD_BYTES).")
-        chunks.append(chunk)
-    info = _uploads(services).save(b"".join(chunks))
+    if file.size is not None and file.size > limit:  # the multipart parser counted it while spooling to disk
+        raise PayloadTooLargeError(f"The file is over this server's limit of {limit:,} bytes (LAYERLAB_MAX_UPLOAD_BYTES).")
+    info = _uploads(services).save(file.file)  # read where it lies, not copied into memory
     return UploadResponse(upload_id=info.upload_id, width=info.width, height=info.height, mode=info.mode)
 
 
