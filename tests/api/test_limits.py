@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
 
 from app.api.limits import ComputeGate
+from app.api.main import compute_paths
 from app.api.ratelimit import TokenBuckets
 from app.main import create_app
 from app.settings import Settings
+from tests.imagegen import encode, gradient
 
 TENSOR_RUN = {"input": {"source": "tensor", "data": [[1, 2], [3, 4]]}, "layers": [{"type": "ReLU"}]}
 
@@ -66,17 +68,27 @@ class SlowApp:
         await PlainTextResponse("done")(scope, receive, send)
 
 
-def gate(app, tmp_path: Path, **limits) -> httpx.AsyncClient:
-    settings = Settings(data_dir=tmp_path, **limits)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(ComputeGate(app, settings)), base_url="http://test")
+def gate(app, tmp_path: Path, **limits) -> tuple[ComputeGate, httpx.AsyncClient]:
+    the_gate = ComputeGate(app, Settings(data_dir=tmp_path, **limits), compute_paths())
+    return the_gate, httpx.AsyncClient(transport=httpx.ASGITransport(the_gate), base_url="http://test")
+
+
+async def until(fact, timeout: float = 5.0) -> None:
+    """Wait (yielding to the other tasks) until ``fact()`` holds; fail after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not fact():
+        assert loop.time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.001)
 
 
 def test_a_saturated_gate_answers_503_with_retry_after_and_never_runs_more_than_its_workers(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = SlowApp()
-        async with gate(app, tmp_path, compute_workers=2, compute_queue=3) as c:
+        the_gate, client = gate(app, tmp_path, compute_workers=2, compute_queue=3)
+        async with client as c:
             admitted = [asyncio.create_task(c.post("/api/pipeline/run")) for _ in range(5)]
-            await asyncio.sleep(0.05)
+            await until(lambda: the_gate.admitted == 5 and app.running == 2)
             refused = await c.get("/api/runs/x/maps/0.png")
             assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
             assert "LAYERLAB_COMPUTE_QUEUE" in refused.json()["detail"]
@@ -92,14 +104,16 @@ def test_a_saturated_gate_answers_503_with_retry_after_and_never_runs_more_than_
 def test_a_request_over_the_time_limit_is_answered_503_and_keeps_its_worker_until_done(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = SlowApp()
-        async with gate(app, tmp_path, compute_workers=1, compute_queue=1, request_timeout=0.2) as c:
+        the_gate, client = gate(app, tmp_path, compute_workers=1, compute_queue=1, request_timeout=0.2)
+        async with client as c:
             slow = await c.post("/api/pipeline/run")
             assert slow.status_code == 503 and "LAYERLAB_REQUEST_TIMEOUT" in slow.json()["detail"]
             # the timed-out computation still holds the only worker: the next one waits, then times out too
             queued = await c.post("/api/pipeline/run")
             assert queued.status_code == 503 and app.most_running == 1
             app.release.set()
-            await asyncio.sleep(0.05)
+            await until(lambda: the_gate.admitted == 0)  # the timed-out computation finished and gave back its worker
+            assert app.finished == 1  # the queued one never started
             assert (await c.post("/api/pipeline/run")).status_code == 200
 
     asyncio.run(scenario())
@@ -122,3 +136,27 @@ def test_rate_limit_answers_429_with_retry_after_on_compute_only(tmp_path: Path)
         assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 30
         assert "LAYERLAB_RATE_LIMIT" in r.json()["detail"]
         assert c.get("/api/layers").status_code == 200 and c.get("/").status_code == 200
+
+
+def test_uploads_are_rate_limited_and_gated_like_runs(tmp_path: Path) -> None:
+    picture = encode(gradient(8, 8), "PNG")
+    with make_client(tmp_path, rate_limit="2/minute") as c:
+        assert c.post("/api/pipeline/run", json=TENSOR_RUN).status_code == 200
+        assert c.post("/api/uploads", files={"file": ("a.png", picture, "image/png")}).status_code == 200
+        r = c.post("/api/uploads", files={"file": ("a.png", picture, "image/png")})
+        assert r.status_code == 429 and "LAYERLAB_RATE_LIMIT" in r.json()["detail"]
+
+
+def test_the_gated_routes_are_the_ones_documenting_the_gates_answers(client: TestClient) -> None:
+    gate = ComputeGate(None, client.app.state.services.settings, compute_paths())  # type: ignore[arg-type]
+    gated, documented = set(), set()
+    for path, methods in client.get("/openapi.json").json()["paths"].items():
+        concrete = path.replace("{run_id}", "0" * 64).replace("{k}", "1").replace("{type}", "ReLU").replace("{upload_id}", "a")
+        concrete = concrete.replace("{job_id}", "j").replace("{split}", "test").replace("{index}", "0")
+        if gate.gates(concrete):
+            gated.add(path)
+        if any("429" in op["responses"] and "503" in op["responses"] for op in methods.values()):
+            documented.add(path)
+    assert gated == documented
+    assert {"/api/pipeline/run", "/api/uploads", "/api/activations/{type}/curve", "/api/runs/{run_id}/maps/{k}.png"} <= gated
+    assert not {"/healthz", "/api/layers", "/api/jobs", "/api/datasets/cifar10"} & gated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -163,3 +164,9 @@ def test_bad_ids_404(client: TestClient, bad: str) -> None:
 
 def test_unknown_id_404(client: TestClient) -> None:
     assert client.get(f"/api/uploads/{'0' * 64}.png").status_code == 404
+
+
+def test_the_id_is_the_hash_of_every_pixel_across_strips(client: TestClient) -> None:
+    img = gradient(37, 600)  # taller than one hashed strip of rows
+    expected = hashlib.sha256("RGB:37x600:".encode() + img.convert("RGB").tobytes()).hexdigest()
+    assert post(client, encode(img, "PNG")).json()["upload_id"] == expected
