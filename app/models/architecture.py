@@ -40,10 +40,6 @@ class Architecture:
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)
     hint: str = ""  # added to a planning refusal: what the text may not show
 
-    @property
-    def names_modules(self) -> bool:
-        return all(path is not None for path in self.paths)
-
 
 def from_printed(text: str) -> Architecture:
     printed = parse_printed(text)

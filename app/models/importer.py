@@ -52,7 +52,9 @@ def _architecture(architecture: str | None, onnx: bytes | None, layers: list[Any
     if architecture is not None:
         return from_printed(architecture)
     if onnx is not None:
-        raise ModelImportError("onnx", "ONNX import is not available on this server yet: give the print(model) text or layers with a state_dict.")
+        from .onnx_graph import from_onnx  # the onnx package is loaded only when an ONNX file comes
+
+        return from_onnx(onnx)
     assert layers is not None
     if not isinstance(layers, list):
         raise ModelImportError("layers", f"layers must be a JSON list of layers, not a {type(layers).__name__}.")
@@ -98,8 +100,12 @@ def _assigned(arch: Architecture, plan: Plan, weights: bytes | None, weights_fil
     slots, labels = slots_of(plan, arch.paths)
     if weights is not None:
         tensors = read_weights(weights, weights_filename)
-        return by_path(slots, labels, tensors) if arch.names_modules else in_order(slots, tensors)
-    return None
+        return in_order(slots, tensors) if arch.source is Source.LAYERS else by_path(slots, labels, tensors)
+    if arch.carried is None:
+        return None
+    from .onnx_graph import carried_tensors
+
+    return carried_tensors(slots, arch.carried, arch.tensors)
 
 
 def import_network(
@@ -125,5 +131,5 @@ def import_network(
     assigned = _assigned(arch, plan, weights, weights_filename)
     field = "weights" if weights is not None else arch.source.field
     state_dict = None if assigned is None else checked(assigned, field)
-    mapping = [MappingRow(a.key, a.slot.position + 1, a.slot.module, a.slot.name, list(a.tensor.shape)) for a in assigned or []]
+    mapping = [MappingRow(a.key, a.slot.position + 1, a.slot.module, a.slot.name, list(a.tensor.shape)) for a in assigned or [] if a.key is not None]
     return ImportedNetwork(_filled(arch, plan), state_dict, mapping, arch.source.value, shape, list(arch.notes))

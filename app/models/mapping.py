@@ -54,7 +54,7 @@ class Slot:
 @dataclass(frozen=True)
 class Assigned:
     slot: Slot
-    key: str  # the file's key (or ONNX initializer name)
+    key: str | None  # the file's key (or ONNX initializer name); None for a buffer the format lacks, filled
     tensor: torch.Tensor
 
 
@@ -93,6 +93,14 @@ def _unused(key: str, tensor: torch.Tensor, field: str, why: str) -> ModelImport
 
 def by_path(slots: list[Slot], labels: dict[str, str], tensors: dict[str, torch.Tensor], field: str = FIELD) -> list[Assigned]:
     """Each slot takes the key ``<module path>.<name>``."""
+    unnamed = next((slot for slot in slots if slot.path is None), None)
+    if unnamed is not None:
+        raise ModelImportError(
+            field,
+            f"The architecture does not name the module of {unnamed.label}, so the file's keys cannot be matched to it; "
+            "leave the weights file out to use the ONNX file's own weights.",
+            layer=unnamed.position + 1, module=unnamed.module,
+        )  # fmt: skip
     wanted = {slot.file_key(): slot for slot in slots}
     for slot in slots:
         if slot.file_key() not in tensors:
