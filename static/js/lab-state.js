@@ -26,6 +26,9 @@ const INITIAL = {
   // the stage detail view: { pipeline: "a" | "b", stage, sample, zoom: "1"…"8" | "fit", normalize, fixed: [lo, hi], picked: index | null }
   detail: null,
   activations: ACTIVATIONS,
+  // the Attribution view (attribution.js): what to ask, the answer for run `forRun`, the Grad-CAM cell picked
+  attribution: { method: "saliency", target: null, layer: null, steps: 50, opacity: 0.5, answer: null, forRun: null,
+    cell: null, error: null, busy: false, classes: null },
 };
 
 export const createLabStore = () => createStore(INITIAL);
@@ -53,6 +56,7 @@ export function labActions(store) {
     closeDetail: () => update({ detail: null }),
     select: (selection) => update({ selection }),
     showChecks: (checks) => update({ checks }),
+    setAttribution: (changes) => update((s) => ({ attribution: { ...s.attribution, ...changes } })),
     ...activationActions(store),
   };
 }

@@ -12,6 +12,7 @@ import { mountReceptiveField } from "./receptive.js";
 import { mountExamples } from "./examples.js";
 import { mountActivations } from "./activations.js";
 import { mountTrainLink } from "./train-link.js";
+import { mountAttribution } from "./attribution.js";
 
 /** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
 function localRefusals(which, layers, catalogue) {
@@ -100,6 +101,7 @@ function mountLab(store, actions) {
   const showCurves = mountActivations(store, actions);
   mountExamples(store, actions, { run, showCurves });
   mountTrainLink(store, $("train-this"));
+  mountAttribution(store, actions);
   store.subscribe(renderControls, ["compare", "seed", "mode", "view", "running"]);
   store.subscribe(renderGlobalErrors, ["errors"]);
   persistInUrl(store);
