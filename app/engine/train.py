@@ -24,6 +24,7 @@ import torch.nn as nn
 from . import distributed
 from .distributed import SINGLE, Ranks
 from .errors import EngineError, LayerError
+from .health import HEALTH_IMAGES, ActivationRecord, LayerHealthRecord, NormWatch, activation_record
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan
 from .rng import seeded
@@ -71,6 +72,7 @@ class TrainSpec:
     schedule: Schedule = Schedule.CONSTANT
     augment: tuple[Augment, ...] = ()
     initial_weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)  # fine-tune from these
+    health_every: int = 0  # layer norms every this many steps and activations every epoch (app.engine.health); 0: off
 
 
 @dataclass
@@ -107,6 +109,9 @@ class EpochRecord:
     time: float
 
 
+TrainRecord = StepRecord | EpochRecord | LayerHealthRecord | ActivationRecord
+
+
 class Network(nn.ModuleList):
     """The plan's modules called in order, handing MaxPool2d indices to the MaxUnpool2d that names them.
 
@@ -119,13 +124,19 @@ class Network(nn.ModuleList):
         self.indices_from = indices_from
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for x in self.stages(x):  # noqa: B007 (the last stage's output is the network's)
+            pass
+        return x
+
+    def stages(self, x: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Each stage's output in order."""
         indices: dict[int, torch.Tensor] = {}
         for position, (module, source) in enumerate(zip(self, self.indices_from, strict=True)):
             out = module(x) if source is None else module(x, indices[source])
             if isinstance(out, tuple):
                 out, indices[position] = out
             x = out
-        return x
+            yield x
 
 
 def plan_for_training(layers: list[LayerConfig], batch_size: int, max_elements: int) -> Plan:
@@ -260,8 +271,10 @@ def total_steps(spec: TrainSpec, train_size: int) -> int:
 
 def train(
     spec: TrainSpec, data: TrainData, *, max_elements: int, ranks: Ranks = SINGLE
-) -> Iterator[StepRecord | EpochRecord]:
-    """Yield a StepRecord per optimiser step and an EpochRecord at epoch 0 and after every epoch.
+) -> Iterator[TrainRecord]:
+    """Yield a StepRecord per optimiser step and an EpochRecord at epoch 0 and after every epoch; with
+    ``spec.health_every``, a LayerHealthRecord every that many steps and an ActivationRecord after each
+    EpochRecord (:mod:`.health`).
 
     Stops early after ``max_steps``; the partial epoch still gets its EpochRecord. To stop it
     sooner, stop iterating (the job worker raises out of it from a signal handler). With several
@@ -273,7 +286,17 @@ def train(
         yield from _train(spec, data, plan, device, ranks)
 
 
-def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, ranks: Ranks) -> Iterator[StepRecord | EpochRecord]:
+def _activations(net: Network, plan: Plan, data: TrainData, device: torch.device, epoch: int, step: int) -> ActivationRecord:
+    """Each stage over the first test images, in eval mode (put back after)."""
+    was_training = net.training
+    net.eval()
+    try:
+        return activation_record(plan, net.stages, to_input(data.test_images[:HEALTH_IMAGES], device), epoch, step)
+    finally:
+        net.train(was_training)
+
+
+def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, ranks: Ranks) -> Iterator[TrainRecord]:
     net = build_network(plan, spec.seed)
     if spec.initial_weights is not None:  # fine-tuning: the seeded build is overwritten, strictly
         net.load_state_dict(spec.initial_weights, strict=True)
@@ -286,8 +309,11 @@ def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, r
     order = torch.Generator().manual_seed(spec.seed)  # the shuffle is seeded apart from the model's RNG
     augmenting = torch.Generator().manual_seed(spec.seed + 1)  # so are the crops and flips
     torch.manual_seed(spec.seed)  # Dropout/RReLU draws during training
+    watch = NormWatch(plan, net) if spec.health_every and ranks.leader else None
     if ranks.leader:
         yield _epoch_record(net, data, device, 0, 0, None)
+        if watch is not None:
+            yield _activations(net, plan, data, device, 0, 0)
     n, step, last = len(data.train_labels), 0, time.perf_counter()
     limit = total_steps(spec, n)
     scheduler = _schedule(spec, optimizer, limit)
@@ -306,7 +332,12 @@ def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, r
             optimizer.zero_grad(set_to_none=True)
             loss_sum = loss_fn(model(x), y)
             distributed.shard_loss(loss_sum, len(batch), ranks).backward()
+            watching = watch is not None and (step + 1) % spec.health_every == 0
+            if watching:
+                lr = float(optimizer.param_groups[0]["lr"])  # the rate of this step (a schedule changes it after)
+                watch.before_step()
             optimizer.step()
+            health = watch.after_step(step + 1, epoch, lr) if watching else None
             if scheduler is not None:
                 scheduler.step()
             step += 1
@@ -317,11 +348,15 @@ def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, r
             losses += loss
             if ranks.leader:
                 yield StepRecord(step, epoch, value, len(batch) / max(now - last, 1e-9), time.time())
+                if health is not None:
+                    yield health
             last = time.perf_counter()  # the caller's time to write the record is not the model's
             if step >= limit:
                 break
         if ranks.leader:
             yield _epoch_record(net, data, device, epoch, step, float(losses) / max(1, epoch_steps))
+            if watch is not None:
+                yield _activations(net, plan, data, device, epoch, step)
         last = time.perf_counter()
         if step >= limit:
             return

@@ -143,6 +143,9 @@ class LayerSpec:
     # Draws from torch's global generator in its forward pass in train mode, so that pass runs under
     # the RNG lock and continues the run's random stream, exactly as the ``code`` field's does.
     random_in_train: bool = False
+    # Outputs 0 for every negative input (ReLU, ReLU6): a unit never positive over a batch is dead, passing
+    # no gradient back; training jobs report the fraction of such units (app.engine.health).
+    can_die: bool = False
 
     @property
     def name(self) -> str:

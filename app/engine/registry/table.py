@@ -27,8 +27,8 @@ def _activation(cls: type[nn.Module], doc: str, *params: Param, **more: Any) -> 
 
 SPECS: tuple[LayerSpec, ...] = (
     *SPATIAL,
-    _activation(nn.ReLU, "max(0, x): negatives become 0.", _INPLACE),
-    _activation(nn.ReLU6, "min(max(0, x), 6).", _INPLACE),
+    _activation(nn.ReLU, "max(0, x): negatives become 0.", _INPLACE, can_die=True),
+    _activation(nn.ReLU6, "min(max(0, x), 6).", _INPLACE, can_die=True),
     _activation(nn.Sigmoid, "1 / (1 + e^−x): squashes to (0, 1)."),
     _activation(nn.Tanh, "tanh(x): squashes to (−1, 1), zero-centred."),
     _activation(
