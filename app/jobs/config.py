@@ -66,6 +66,14 @@ class JobConfig(BaseModel):
         "takes an equal share of every batch, so a step is one process's step on the whole batch (BatchNorm "
         "excepted: each process takes its statistics over its share). At most LAYERLAB_MAX_PROCESSES.",
     )
+    health_every: int = Field(
+        10,
+        ge=0,
+        le=1_000_000,
+        description="Every this many steps the worker reports, per layer with parameters, the gradient norm, the weight norm "
+        "and the update-to-weight ratio ‖Δw‖/‖w‖ (a layer_health event); after every epoch each stage's activation histogram "
+        "and the fraction of dead ReLU units (an activations event). 0: neither.",
+    )
     probe: InputSpec = Field(
         default_factory=lambda: dict(DEFAULT_PROBE),
         validate_default=True,
@@ -93,4 +101,5 @@ class JobConfig(BaseModel):
             device=self.device,
             schedule=self.schedule,
             augment=tuple(dict.fromkeys(self.augment)),
+            health_every=self.health_every,
         )

@@ -5,7 +5,8 @@
 - ``config.json``  — the :class:`JobConfig` (written once by whoever creates the job);
 - ``status.json``  — status, times, pid, progress totals, error (replaced atomically);
 - ``metrics.jsonl`` — one flushed line per record ``{"step", "epoch", "name", "value", "time"}``, where
-  ``name`` is the event type (``step``, ``epoch``, ``status``) and ``value`` its fields; the 1-based
+  ``name`` is the event type (``step``, ``epoch``, ``status``, ``layer_health``, ``activations``) and
+  ``value`` its fields; the 1-based
   line number is the record's id (the SSE event id);
 - ``checkpoints/epoch-<n>.pt`` — the model's ``state_dict`` after epoch n (0: initial weights),
   loadable with ``torch.load(..., weights_only=True)``;
@@ -47,6 +48,8 @@ class EventType(StrEnum):
     STEP = "step"
     EPOCH = "epoch"
     STATUS = "status"
+    LAYER_HEALTH = "layer_health"  # every health_every steps: per layer grad_norm, weight_norm, update_ratio, and lr
+    ACTIVATIONS = "activations"  # every epoch (0 included): per stage a histogram, and dead_fraction where units can die
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,10 @@ def progress(status: dict[str, Any], records: list[Record], epochs_asked: int) -
 
 def metric_rows(records: list[Record]) -> list[tuple[int, int, str, float, float]]:
     """Every scalar as (step, epoch, name, value, time): loss and images/s per step; per epoch the
-    train and test loss, test accuracy and each class's accuracy (``test_accuracy/<class>``)."""
+    train and test loss, test accuracy and each class's accuracy (``test_accuracy/<class>``); every
+    ``health_every`` steps ``lr`` and per layer ``grad_norm/<index>.<type>``, ``weight_norm/…`` and
+    ``update_ratio/…``; per epoch ``dead_fraction/<index>.<type>`` of each layer that can die (the
+    activation histograms are in the events only)."""
     rows: list[tuple[int, int, str, float, float]] = []
     for r in records:
         if r.name is EventType.STEP:
@@ -48,6 +51,12 @@ def metric_rows(records: list[Record]) -> list[tuple[int, int, str, float, float
         elif r.name is EventType.EPOCH:
             names = {k: r.value[k] for k in ("train_loss", "test_loss", "test_accuracy")}
             names |= {f"test_accuracy/{c}": a for c, a in zip(CLASSES, r.value["class_accuracy"], strict=True)}
+        elif r.name is EventType.LAYER_HEALTH:
+            names = {"lr": r.value["lr"]}
+            for layer in r.value["layers"]:
+                names |= {f"{k}/{layer['index']}.{layer['type']}": layer[k] for k in ("grad_norm", "weight_norm", "update_ratio")}
+        elif r.name is EventType.ACTIVATIONS:
+            names = {f"dead_fraction/{s['index']}.{s['type']}": s["dead_fraction"] for s in r.value["stages"]}
         else:
             continue
         rows += [(r.step, r.epoch, name, value, r.time) for name, value in names.items() if value is not None]

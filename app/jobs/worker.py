@@ -15,6 +15,7 @@ rank 0 leaves the process group.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import sys
@@ -29,6 +30,7 @@ import torch
 from ..datasets import load_cifar10
 from ..datasets.cifar10 import CLASSES, Cifar10, Split
 from ..engine.distributed import Ranks, ranks_from_env
+from ..engine.health import ActivationRecord, LayerHealthRecord
 from ..engine.train import (
     EpochRecord,
     Network,
@@ -108,6 +110,10 @@ class Worker:
             self.step, self.epoch = record.step, record.epoch
             if isinstance(record, StepRecord):
                 self.writer.write(EventType.STEP, record.step, record.epoch, {"loss": record.loss, "images_per_s": record.images_per_s}, record.time)
+            elif isinstance(record, LayerHealthRecord):
+                self.writer.write(EventType.LAYER_HEALTH, record.step, record.epoch, layer_health_fields(record), record.time)
+            elif isinstance(record, ActivationRecord):
+                self.writer.write(EventType.ACTIVATIONS, record.step, record.epoch, activations_fields(record), record.time)
             else:
                 self._checkpoint(record, probe_net, probe)
         _ignore_signals()  # done: a late cancel must not turn success into anything else
@@ -136,6 +142,27 @@ class Worker:
             },
         }
         self.writer.write(EventType.EPOCH, record.step, record.epoch, value, record.time)
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a diverged layer's norms are written as null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def layer_health_fields(record: LayerHealthRecord) -> dict[str, Any]:
+    layers = [
+        {"index": n.index, "type": n.type, "grad_norm": _finite(n.grad_norm), "weight_norm": _finite(n.weight_norm), "update_ratio": _finite(n.update_ratio)}
+        for n in record.layers
+    ]
+    return {"lr": record.lr, "layers": layers}
+
+
+def activations_fields(record: ActivationRecord) -> dict[str, Any]:
+    stages = [
+        {"index": s.index, "type": s.type, "dead_fraction": s.dead_fraction, "min": _finite(s.min), "max": _finite(s.max), "counts": s.counts}
+        for s in record.stages
+    ]
+    return {"images": record.images, "stages": stages}
 
 
 def _train_data(cifar10: Cifar10) -> TrainData:

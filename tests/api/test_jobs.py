@@ -71,7 +71,7 @@ def test_the_job_shows_progress_history_and_csv(finished):
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "succeeded" and job["error"] is None
     assert job["config"] == {**SHORT, "momentum": 0.0, "weight_decay": 0.0, "max_steps": None, "seed": 0, "device": "auto", "processes": 1,
-                             "probe": {"source": "cifar10", "split": "test", "index": 0}}
+                             "schedule": "constant", "augment": [], "health_every": 10, "probe": {"source": "cifar10", "split": "test", "index": 0}}
     assert job["progress"] | {"images_per_s": None} == {
         "step": 60, "total_steps": 60, "epoch": 3, "epochs": 3, "fraction": 1.0, "images_per_s": None, "eta_s": None
     }
@@ -81,6 +81,28 @@ def test_the_job_shows_progress_history_and_csv(finished):
     assert csv[0] == "step,epoch,name,value,time"
     assert sum(",loss," in row for row in csv) == 60 and sum(",test_accuracy/cat," in row for row in csv) == 4
     assert client.get("/api/jobs").json()["jobs"][0]["job_id"] == job_id
+
+
+def test_layer_health_every_ten_steps_and_activations_every_epoch(finished):
+    events, client, job_id = finished["live"], finished["client"], finished["job_id"]
+    health = [e for e in events if e.event == "layer_health"]
+    assert [e.data["step"] for e in health] == [10, 20, 30, 40, 50, 60]  # health_every's default
+    for e in health:
+        before = events[events.index(e) - 1]
+        assert (before.event, before.data["step"]) == ("step", e.data["step"])  # right after its step
+        assert e.data["lr"] == SHORT["lr"]
+        assert [(layer["index"], layer["type"]) for layer in e.data["layers"]] == [(1, "Conv2d"), (5, "Linear")]
+        assert all(0 < layer[k] < 1e3 for layer in e.data["layers"] for k in ("grad_norm", "weight_norm", "update_ratio"))
+    activations = [e.data for e in events if e.event == "activations"]
+    assert [a["epoch"] for a in activations] == [0, 1, 2, 3]
+    conv, relu, pool, flatten, linear = activations[-1]["stages"]
+    assert activations[-1]["images"] == 200  # the sample's whole test split (at most 256 images)
+    assert relu["type"] == "ReLU" and 0 <= relu["dead_fraction"] <= 1 and conv["dead_fraction"] is None
+    assert sum(relu["counts"]) == 200 * 8 * 32 * 32 and relu["min"] == 0.0
+    assert len(linear["counts"]) == 30 and linear["min"] < 0 < linear["max"]
+    csv = client.get(f"/api/jobs/{job_id}/metrics.csv").text.splitlines()
+    assert sum(",update_ratio/1.Conv2d," in row for row in csv) == 6 and sum(",dead_fraction/2.ReLU," in row for row in csv) == 4
+    assert not any(",dead_fraction/1.Conv2d," in row for row in csv)
 
 
 def test_the_checkpoint_loads_with_weights_only(finished):
