@@ -127,7 +127,7 @@ function renderResult(state, root, actions) {
       ? `Grad-CAM at stage ${answer.layer} (${a.shape.slice(2).join("×")} cells, upsampled to the input) for ${className(state, target)}`
       : `${$("attr-method").selectedOptions[0]?.text || answer.method} for ${className(state, target)}${answer.steps ? `, ${answer.steps} steps` : ""}`;
     root.replaceChildren(
-      el("p", { class: "summary", text: `${words}. Red: raises the score; blue: lowers it (${a.shape.join("×")} values, min ${a.stats.min.toPrecision(3)}, max ${a.stats.max.toPrecision(3)}).` }),
+      el("p", { class: "summary", text: `${words}. ${answer.method === "saliency" ? "Brighter: a larger |gradient|, whatever its sign" : "Red: raises the score; blue: lowers it"} (${a.shape.join("×")} values, min ${a.stats.min.toPrecision(3)}, max ${a.stats.max.toPrecision(3)}).` }),
       el("div", { class: "attr-pictures" },
         el("div", {}, figure, el("label", { class: "attr-opacity" }, "input ", slider, " attribution")),
         el("figure", { class: "attr-map" }, el("img", { src: `${a.image_url}?sample=${sample}`, alt: "the attribution, one tile per channel", testid: "attribution-map" }),
