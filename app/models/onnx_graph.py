@@ -67,7 +67,12 @@ def _dims(value: onnx.ValueInfoProto) -> tuple[int | str, ...] | None:
 
 
 def _facts(graph: onnx.GraphProto) -> Facts:
-    values: dict[str, np.ndarray | None] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    values: dict[str, np.ndarray | None] = {}
+    for tensor in graph.initializer:
+        try:
+            values[tensor.name] = numpy_helper.to_array(tensor)
+        except Exception as exc:  # raw bytes that do not fill the declared shape, an unknown type
+            raise ModelImportError(FIELD, f"Initializer {tensor.name} cannot be read: {exc}", initializer=tensor.name) from exc
     shapes = {v.name: dims for v in [*graph.input, *graph.value_info, *graph.output] if (dims := _dims(v)) is not None}
     return Facts(values, shapes)
 
@@ -131,9 +136,10 @@ def _tensors(chain: list[Mapped], facts: Facts) -> dict[str, torch.Tensor]:
     tensors = {}
     for mapped in chain:
         for name, key in mapped.tensors.items():
-            array = facts.values[key]
-            assert array is not None
-            tensor = torch.from_numpy(np.array(array))  # a copy the tensor owns
+            try:  # a float32 copy the tensor owns (the lab's dtype; float16 and float64 weights convert exactly or round)
+                tensor = torch.from_numpy(np.array(facts.values[key], dtype=np.float32))
+            except (TypeError, ValueError) as exc:
+                raise ModelImportError(FIELD, f"Initializer {key} is not numbers ({exc}).", initializer=key) from exc
             tensors[key] = tensor.T.contiguous() if name in mapped.transposed else tensor
     return tensors
 

@@ -184,3 +184,13 @@ def test_every_op_maps_to_a_registry_layer() -> None:
         if op_type != "Reshape":
             types.add(op(node, {"kernel_shape": [1, 1]}, facts).type)
     assert types <= set(REGISTRY) and len(types) == len(OPS) - 2  # Reshape left out; Gemm and MatMul are both Linear
+
+
+def test_an_initializer_whose_bytes_do_not_fill_its_shape_is_refused() -> None:
+    short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[3, 3, 3, 3], raw_data=b"\x00" * 8)  # 324 bytes declared
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [short],
+    )  # fmt: skip
+    with pytest.raises(ModelImportError, match="Initializer w cannot be read"):
+        import_network(onnx=helper.make_model(graph).SerializeToString(), max_elements=LIMIT)
