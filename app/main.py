@@ -25,6 +25,7 @@ from .datasets import load_cifar10
 from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
+from .models.home import WeightsHome
 from .runs import RunStore, StageMaps
 from .runs.attributions import AttributionStore
 from .services import Services
@@ -48,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         release_free_heap()
         services = Services(settings=settings, cifar10=cifar10, uploads=UploadDirectory(settings))
         app.state.services = services
-        app.state.runs = RunStore(services)
+        app.state.models = WeightsHome(
+            settings.data_dir, max_elements=settings.max_elements, cache_bytes=settings.weights_cache_bytes
+        )
+        app.state.runs = RunStore(services, app.state.models)
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
         app.state.attributions = AttributionStore(app.state.runs, settings.data_dir, settings.attribution_cache_bytes, settings.max_elements)
-        app.state.jobs = JobManager(services)
+        app.state.jobs = JobManager(services, weights=app.state.models)
         await app.state.jobs.start()
         pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)

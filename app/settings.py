@@ -106,6 +106,16 @@ class Settings(BaseSettings):
         description="Threads one torch operation may use (torch.set_num_threads, at start-up). Unset: torch's "
         "default, one per core. 1 lets concurrent runs use a core each instead of contending for all of them.",
     )
+    max_model_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        description="Largest file of POST /api/models (an ONNX file, a state_dict), in bytes (413 above).",
+    )
+    weights_cache_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        gt=0,
+        description="Memory kept for loaded model and checkpoint weights, so runs with weights_from do not read them again.",
+    )
     max_body_bytes: int = Field(
         default=24 * 1024 * 1024,
         gt=0,

@@ -6,7 +6,7 @@ never a torn one, and a full disk leaves nothing behind.
 
 :func:`prune` keeps the re-creatable files (stored run requests, uploads, finished jobs) under
 ``LAYERLAB_MAX_DATA_BYTES`` and ``LAYERLAB_MAX_DATA_AGE_DAYS``, oldest first. A pruned run's maps
-answer 404 once it leaves memory; a pruned upload is uploaded again.
+answer 404 once it leaves memory; a pruned upload or imported model is uploaded again.
 """
 
 from __future__ import annotations
@@ -109,12 +109,14 @@ PRUNE_EVERY_S = 300.0
 
 
 def prune_data_dir(data_dir: Path, max_bytes: int, max_age_days: float) -> list[Entry]:
-    """Prune what layerlab can re-create or its owner has finished with: run requests, uploads, finished jobs."""
+    """Prune what layerlab can re-create or its owner has finished with: run requests, uploads, finished jobs,
+    imported models (the shipped ones live in the package, not here, and are never pruned)."""
     from .jobs.folder import JobFolder, JobStatus  # here, not at the top: job folders write through this module
 
     jobs = [JobFolder(p) for p in (data_dir / "jobs").glob("*/") if (p / "config.json").is_file()]
     finished = [folder_entry(job.path) for job in jobs if JobStatus(job.status().get("status", "failed")).final]
-    entries = file_entries(data_dir / "runs", "*.json") + file_entries(data_dir / "uploads", "*.png") + finished
+    models = [folder_entry(p) for p in (data_dir / "models").glob("*/")]
+    entries = file_entries(data_dir / "runs", "*.json") + file_entries(data_dir / "uploads", "*.png") + finished + models
     return prune(entries, max_bytes, max_age_days * 86400)
 
 

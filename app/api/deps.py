@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..jobs.manager import JobManager
+from ..models.home import WeightsHome
 from ..runs import RunResult, RunStore, StageMaps
 from ..runs.attributions import AttributionStore
 from ..services import Services
@@ -35,7 +36,12 @@ def get_attributions(request: Request) -> AttributionStore:
     return request.app.state.attributions
 
 
+def get_models(request: Request) -> WeightsHome:
+    return request.app.state.models
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+ModelsDep = Annotated[WeightsHome, Depends(get_models)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
 MapsDep = Annotated[StageMaps, Depends(get_maps)]

@@ -26,6 +26,8 @@ from .ratelimit import TokenBuckets
 
 log = logging.getLogger(__name__)
 
+MODELS_PATH = "/api/models"  # its body may carry two model files (BodyLimit)
+
 
 async def refuse(scope: Scope, send: Send, status: int, message: str, retry_after: float | None = None) -> None:
     headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
@@ -37,22 +39,30 @@ async def _no_body() -> Message:
 
 
 class BodyLimit:
-    """413 for a body over ``max_body_bytes``: from Content-Length before reading, else while streaming."""
+    """413 for a body over ``max_body_bytes``: from Content-Length before reading, else while streaming.
+
+    ``POST /api/models`` carries up to two files of ``max_model_bytes`` each (an ONNX file and a
+    state_dict) and is allowed that much more; its route checks each file against the limit."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_body_bytes
+        self.models_limit = settings.max_body_bytes + 2 * settings.max_model_bytes
 
-    def _message(self) -> str:
-        return f"The request body is over this server's limit of {self.limit:,} bytes (LAYERLAB_MAX_BODY_BYTES)."
+    def _message(self, limit: int) -> str:
+        if limit == self.models_limit:
+            return (f"The request body is over this server's limit of {limit:,} bytes for POST /api/models "
+                    "(LAYERLAB_MAX_MODEL_BYTES per file).")
+        return f"The request body is over this server's limit of {limit:,} bytes (LAYERLAB_MAX_BODY_BYTES)."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.models_limit if scope["path"] == MODELS_PATH else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await refuse(scope, send, 413, self._message())
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await refuse(scope, send, 413, self._message(limit))
             return
         received = 0
 
@@ -60,9 +70,9 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 # FastAPI passes an HTTPException raised while reading the body through as the answer.
-                raise HTTPException(413, self._message())
+                raise HTTPException(413, self._message(limit))
             return message
 
         await self.app(scope, counted, send)

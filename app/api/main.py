@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from .routes import (
-    activations, attributions, colormaps, datasets, health, jobs, layers, losses, pages, pipeline, runs, stages, uploads,
+    activations, attributions, colormaps, datasets, health, jobs, layers, losses, models, pages, pipeline, runs, stages, uploads,
 )
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
@@ -29,14 +29,15 @@ _STORES = {507: {"description": "The data disk is full; nothing was written"}}
 
 _STAGE_404 = {404: {"description": "Unknown run, or no such stage"}}
 
-# The routes that compute (runs, maps, weights, indices, layouts, curves, losses, attributions, image decoding):
+# The routes that compute (runs, maps, weights, indices, layouts, curves, losses, attributions, image decoding,
+# model imports):
 # declared here once. They get the compute gate and the per-client rate limit (app/api/limits.py)
 # and document their answers; nothing else names them.
 COMPUTE = (
-    (pipeline, _STORES | {404: {"description": "weights_from names no job or checkpoint"}}),
+    (pipeline, _STORES | {404: {"description": "weights_from names no job or model"}}),
     (runs, {}), (stages, _STAGE_404), (activations, {}), (losses, {}),
-    (attributions, _STORES | {404: {"description": "weights_from names no job or checkpoint; an unknown attribution"}}),
-    (uploads, _STORES),
+    (attributions, _STORES | {404: {"description": "weights_from names no job or model; an unknown attribution"}}),
+    (uploads, _STORES), (models, _STORES | {404: {"description": "No model with that id"}}),
 )
 OTHER = ((health, {}), (layers, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
 

@@ -45,14 +45,17 @@ def _uses_indices(plan: Plan) -> bool:
     return any(s.returns_indices or s.indices_from is not None for s in plan.stages)
 
 
-def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = None, weights_file: str | None = None) -> str:
-    """``weights_file``: a checkpoint (state_dict) the code loads over the seeded weights."""
+def pipeline_code(
+    plan: Plan, seed: int, mode: Mode, input_code: str | None = None, weights_file: str | None = None, weights_url: str | None = None
+) -> str:
+    """``weights_file``: a ``.safetensors`` state_dict the code loads over the seeded weights (downloaded from ``weights_url``)."""
     sequential = not _uses_indices(plan)
     container = "nn.Sequential(" if sequential else "nn.ModuleList(["
     closing = ")" if sequential else "])"
     lines = [
         "import torch",
         "import torch.nn as nn",
+        *(["from safetensors.torch import load_file"] if weights_file is not None else []),
         "",
         f"torch.manual_seed({seed})",
         f"model = {container}",
@@ -64,7 +67,8 @@ def pipeline_code(plan: Plan, seed: int, mode: Mode, input_code: str | None = No
         lines.append("with torch.no_grad():")
         lines += [f"    model[{s.position}].{name}.copy_({_tensor_literal(t)})" for s, name, t in explicit]
     if weights_file is not None:
-        lines.append(f"model.load_state_dict(torch.load({weights_file!r}, weights_only=True))  # GET /api/jobs/<id>/checkpoint")
+        where = f"  # GET {weights_url}" if weights_url else ""
+        lines.append(f"model.load_state_dict(load_file({weights_file!r})){where}")
     lines += [f"model.{mode.value}()", ""]
     lines.append(input_code or f"x = torch.rand({', '.join(map(str, plan.input_shape))})  # your input")
     lines.append("with torch.no_grad():")

@@ -64,6 +64,19 @@ def build_modules(
 
 def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.Tensor]) -> None:
     """Copy a state_dict into the modules; a LayerError names the first layer that does not match."""
+    check_weights(plan, weights, modules)
+    with torch.no_grad():
+        for i, module in enumerate(modules):
+            own = {k.split(".", 1)[1]: v for k, v in weights.items() if int(k.split(".", 1)[0]) == i}
+            module.load_state_dict(own)
+
+
+def check_weights(plan: Plan, weights: dict[str, torch.Tensor], modules: list[nn.Module] | None = None) -> None:
+    """A LayerError naming the first layer whose keys or shapes differ from ``weights`` (strict, like
+    ``load_state_dict``); without ``modules`` they are built on the meta device, allocating nothing."""
+    if modules is None:
+        with captured_warnings():  # meta builds warn about no-op initialisation
+            modules = [stage.build("meta") for stage in plan.stages]
     expected = {f"{i}.{k}": v for i, m in enumerate(modules) for k, v in m.state_dict().items()}
     for key in [*expected, *(k for k in weights if k not in expected)]:  # the modules' own order first
         position = min(int(key.split(".", 1)[0]), len(plan.stages) - 1)
@@ -74,23 +87,19 @@ def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.
             continue
         shape = lambda t: shape_text(tuple(t.shape))  # noqa: E731
         if there is None:
-            got = f"has {name} ({shape(here)}) here, which the checkpoint lacks"
+            got = f"has {name} ({shape(here)}) here, which the weights lack"
         elif here is None:
-            got = f"has no {name}, but the checkpoint holds one for layer {position + 1} ({shape(there)})"
+            got = f"has no {name}, but the weights hold one for layer {position + 1} ({shape(there)})"
         else:
-            got = f"has {name} of shape {shape(here)} here but {shape(there)} in the checkpoint"
+            got = f"has {name} of shape {shape(here)} here but {shape(there)} in the weights"
         raise LayerError(
             position,
             stage.spec.name,
             f"Layer {stage.index} ({stage.spec.name}) {got}: the layers do not match the trained network. "
-            "Leave layers out to use the job's own, or change this layer back to the job's.",
+            "Leave layers out to use the network's own, or change this layer back to its.",
             param=name,
             context={"expected": list(there.shape) if there is not None else None, "got": list(here.shape) if here is not None else None},
         )
-    with torch.no_grad():
-        for i, module in enumerate(modules):
-            own = {k.split(".", 1)[1]: v for k, v in weights.items() if int(k.split(".", 1)[0]) == i}
-            module.load_state_dict(own)
 
 
 def rebuild_modules(trace: Trace) -> list[nn.Module]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.schema import layer_config, layer_union
 from ..engine.train import Augment, Device, Optimizer, Schedule, TrainSpec
 from ..inputs import InputSpec
+from ..models.sources import WeightsFrom
 
 EXAMPLE_14: list[dict[str, Any]] = [
     {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
@@ -57,6 +59,11 @@ class JobConfig(BaseModel):
         description="Random changes to each training image, drawn anew every epoch: random_crop (torchvision's "
         "RandomCrop(32, padding=4)) and/or horizontal_flip (RandomHorizontalFlip). Test images are never changed.",
     )
+    weights_from: WeightsFrom | None = Field(
+        None,
+        description='Start from these weights instead of the seeded ones (fine-tuning): a model {"model_id"} or a job\'s '
+        'checkpoint {"job_id", "epoch"}. Without layers, its own layers are trained.',
+    )
     device: Device = Field(Device.AUTO, description="auto: CUDA when torch sees one, else the CPU.")
     processes: int = Field(
         1,
@@ -87,7 +94,8 @@ class JobConfig(BaseModel):
         """Every top-level field (defaults filled in), layers as they were given (torch's defaults left out)."""
         return {**self.model_dump(mode="json"), "layers": self.engine_layers()}
 
-    def train_spec(self) -> TrainSpec:
+    def train_spec(self, initial_weights: dict[str, torch.Tensor] | None = None) -> TrainSpec:
+        """``initial_weights``: the state_dict ``weights_from`` names, resolved by the caller (app.models)."""
         return TrainSpec(
             layers=self.engine_layers(),
             optimizer=self.optimizer,
@@ -102,4 +110,5 @@ class JobConfig(BaseModel):
             schedule=self.schedule,
             augment=tuple(dict.fromkeys(self.augment)),
             health_every=self.health_every,
+            initial_weights=initial_weights,
         )

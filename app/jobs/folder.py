@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,12 +23,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFoundError
+from ..models.checkpoints import checkpoint_epoch, checkpoint_epochs, checkpoint_path, is_job_id
 from ..storage import write_atomic
 from .config import JobConfig
 
-_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
-_CHECKPOINT = re.compile(r"^epoch-(\d+)\.pt$")
+__all__ = ["EventType", "JobFolder", "JobStatus", "MetricsWriter", "Record", "is_job_id", "new_job_id", "parse_lines"]
 
 
 class JobStatus(StrEnum):
@@ -71,10 +69,6 @@ class Record:
 def new_job_id() -> str:
     """Sortable by creation time (newest first is a reverse sort), unguessable enough to share."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
-
-
-def is_job_id(job_id: str) -> bool:
-    return bool(_ID.match(job_id))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -139,23 +133,14 @@ class JobFolder:
         return current
 
     def checkpoint(self, epoch: int) -> Path:
-        return self.checkpoints / f"epoch-{epoch}.pt"
+        return checkpoint_path(self.path, epoch)  # the layout app.models reads back
 
     def checkpoint_epochs(self) -> list[int]:
-        if not self.checkpoints.is_dir():
-            return []
-        return sorted(int(m.group(1)) for p in self.checkpoints.iterdir() if (m := _CHECKPOINT.match(p.name)))
+        return checkpoint_epochs(self.path)
 
     def checkpoint_epoch(self, epoch: int | None) -> int:
         """``epoch`` if it has a checkpoint, the latest for None; NotFoundError otherwise."""
-        epochs = self.checkpoint_epochs()
-        if not epochs:
-            raise NotFoundError(f"Job {self.id} has no checkpoint yet; epoch 0 (the initial weights) is written when its worker has loaded the data.")
-        if epoch is None:
-            return epochs[-1]
-        if epoch not in epochs:
-            raise NotFoundError(f"Job {self.id} has checkpoints for epochs {epochs}, not for epoch {epoch}.")
-        return epoch
+        return checkpoint_epoch(self.path, epoch)
 
     def stderr_tail(self, lines: int = 12) -> str:
         try:

@@ -25,9 +25,11 @@ from typing import Any
 
 from ..engine.errors import InputError
 from ..engine.shapes import shape_text
+from ..engine.run import check_weights
 from ..engine.train import IMAGE_SHAPE, plan_for_training
 from ..errors import FieldError, NotFoundError
 from ..inputs import resolve_input
+from ..models.home import WeightsHome
 from ..services import Services
 from .backend import JobBackend, make_backend
 from .config import JobConfig
@@ -49,10 +51,13 @@ class QueueFullError(Exception):
 
 
 class JobManager:
-    def __init__(self, services: Services, backend: JobBackend | None = None) -> None:
+    def __init__(self, services: Services, backend: JobBackend | None = None, weights: WeightsHome | None = None) -> None:
         self.services = services
         self.settings = services.settings
         self.jobs_dir = Path(self.settings.data_dir) / "jobs"
+        self.weights = weights or WeightsHome(
+            Path(self.settings.data_dir), max_elements=self.settings.max_elements, cache_bytes=self.settings.weights_cache_bytes
+        )
         self.backend: JobBackend = backend or make_backend(self.settings)
         self.closing = False
         self._feeds: dict[str, JobFeed] = {}
@@ -141,6 +146,7 @@ class JobManager:
 
     def create(self, config: JobConfig) -> JobFolder:
         """Validate (LayerError/EngineError as the lab words them, FieldError), write the folder, queue it."""
+        config = self._start_from_weights(config)
         plan_for_training(config.engine_layers(), config.batch_size, self.settings.max_elements)
         self._check_processes(config)
         try:
@@ -168,6 +174,18 @@ class JobManager:
             assert self._queued is not None
             self._queued.announce()  # the leading process starts it
         return folder
+
+    def _start_from_weights(self, config: JobConfig) -> JobConfig:
+        """With ``weights_from``: the source pinned (a job's latest epoch named), its own layers when the body
+        gives none, and the weights checked to fit the layers now, so a mismatch is a 422, not a failed job."""
+        if config.weights_from is None:
+            return config
+        weights = self.weights.resolve(config.weights_from)
+        layers = config.engine_layers() if "layers" in config.model_fields_set else weights.layers
+        config = JobConfig.model_validate({**config.as_json(), "layers": layers, "weights_from": weights.source.model_dump()})
+        plan = plan_for_training(config.engine_layers(), config.batch_size, self.settings.max_elements)
+        check_weights(plan, weights.state_dict)
+        return config
 
     def _check_processes(self, config: JobConfig) -> None:
         if config.processes > self.settings.max_processes:

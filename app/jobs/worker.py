@@ -45,6 +45,7 @@ from ..engine.train import (
 from ..images import UploadDirectory
 from ..inputs import resolve_input
 from ..memory import keep_freed_memory_for_reuse
+from ..models.home import WeightsHome
 from ..services import Services
 from ..settings import Settings
 from .config import JobConfig
@@ -91,7 +92,7 @@ class Worker:
         cifar10 = load_cifar10(self.settings)
         services = Services(settings=self.settings, cifar10=cifar10, uploads=UploadDirectory(self.settings))
         probe = resolve_input(self.config.probe, services).tensor
-        spec = self.config.train_spec()
+        spec = self.config.train_spec(initial_weights(self.config, self.settings))
         data = _train_data(cifar10)
         self.status(
             JobStatus.RUNNING,
@@ -165,6 +166,14 @@ def activations_fields(record: ActivationRecord) -> dict[str, Any]:
     return {"images": record.images, "stages": stages}
 
 
+def initial_weights(config: JobConfig, settings: Settings) -> dict[str, torch.Tensor] | None:
+    """The state_dict the job fine-tunes from (pinned by the server when the job was created), or None."""
+    if config.weights_from is None:
+        return None
+    home = WeightsHome(settings.data_dir, max_elements=settings.max_elements, cache_bytes=0)
+    return home.resolve(config.weights_from).state_dict
+
+
 def _train_data(cifar10: Cifar10) -> TrainData:
     return TrainData(
         cifar10.images_by_split[Split.TRAIN],
@@ -177,7 +186,9 @@ def _train_data(cifar10: Cifar10) -> TrainData:
 def follow(folder: JobFolder, settings: Settings, ranks: Ranks) -> None:
     """A rank other than 0: its share of every step, nothing written (an error ends it, and rank 0 with it)."""
     _ignore_signals()  # rank 0 decides how the job ends; this rank ends when rank 0 leaves the group
-    for _ in train(folder.config().train_spec(), _train_data(load_cifar10(settings)), max_elements=settings.max_elements, ranks=ranks):
+    config = folder.config()
+    spec = config.train_spec(initial_weights(config, settings))
+    for _ in train(spec, _train_data(load_cifar10(settings)), max_elements=settings.max_elements, ranks=ranks):
         pass  # rank 0 alone gets records
 
 

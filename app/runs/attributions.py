@@ -24,8 +24,9 @@ from ..engine.schema import layer_union
 from ..errors import NotFoundError
 from ..inputs import InputSpec
 from ..lru import ByteLRU
+from ..models.sources import WeightsFrom
 from ..storage import write_atomic
-from .store import RunRequest, RunResult, RunStore, WeightsFrom
+from .store import RunRequest, RunResult, RunStore
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 ``request.json`` (POST it again to get the same run), ``pipeline.py`` (the ``code`` field), ``trace.csv``
 (one row per layer, like the lab's trace table), and per stage its exact values as numpy ``.npy``
-(float32, the stage's shape; pool indices as int64) and its map as drawn by default (PNG).
+(float32, the stage's shape; pool indices as int64) and its map as drawn by default (PNG). A run with
+``weights_from`` adds the ``.safetensors`` file ``pipeline.py`` loads, beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 from ..engine.shapes import shape_text
+from ..models.store import state_dict_bytes
 from .maps import MapQuery, StageMaps
 from .store import RunResult
 
@@ -26,7 +28,7 @@ trace.csv      one row per layer: shapes, parameters, mult-adds, size formula, s
 values/        every stage's exact values: numpy.load("values/01_Conv2d.npy") (float32)
 indices/       where each MaxPool2d maximum came from (int64, torch's flat y·W + x)
 maps/          every stage drawn as in the lab (PNG)
-"""
+{weights}"""
 
 _COLUMNS = ["index", "type", "module", "input_shape", "output_shape", "params", "mult_adds", "size_formula",
             "min", "max", "mean", "std", "time_ms", "notes"]
@@ -62,7 +64,10 @@ def export_zip(result: RunResult, maps: StageMaps) -> bytes:
     buffer = io.BytesIO()
     trace = result.trace
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("README.txt", _README.format(run_id=result.run_id))
+        weights = f"{result.weights_file}  the weights pipeline.py loads (safetensors)\n" if result.weights_file else ""
+        archive.writestr("README.txt", _README.format(run_id=result.run_id, weights=weights))
+        if result.weights_file is not None and trace.weights is not None:
+            archive.writestr(result.weights_file, state_dict_bytes(trace.weights))
         archive.writestr("request.json", result.request.model_dump_json(indent=2))
         archive.writestr("pipeline.py", result.code)
         archive.writestr("trace.csv", trace_csv(result))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ..engine import LimitError, Mode, Trace, run_pipeline
 from ..engine.records import Stats
@@ -23,20 +23,14 @@ from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
 from ..errors import NotFoundError
 from ..inputs import InputSpec, ResolvedInput, resolve_input
-from ..jobs.weights import Checkpoints
 from ..lru import ByteLRU
+from ..models.home import ResolvedWeights, WeightsHome
+from ..models.sources import WeightsFrom
 from ..services import Services
 from ..storage import write_atomic
 
 log = logging.getLogger(__name__)
-
-
-class WeightsFrom(BaseModel):
-    """Run with a training job's weights instead of the seeded initial ones."""
-
-    model_config = ConfigDict(extra="forbid")
-    job_id: str = Field(max_length=64, description="A job of POST /api/jobs.")
-    epoch: int | None = Field(None, ge=0, description="Checkpoint epoch (0 = initial weights); omitted: the latest.")
+_LAYERS: TypeAdapter[list] = TypeAdapter(list[layer_union()])  # type: ignore[valid-type]
 
 
 class RunRequest(BaseModel):
@@ -47,9 +41,7 @@ class RunRequest(BaseModel):
     layers: list[layer_union()] = Field(default_factory=list, max_length=256)  # type: ignore[valid-type]
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True, description="torch.manual_seed before the modules are built.")
     mode: Mode = Field(Mode.EVAL, description="eval or train (Dropout, RReLU, BatchNorm).")
-    weights_from: WeightsFrom | None = Field(
-        None, description="A job's checkpoint to run with; with no layers, the job's own layers are used."
-    )
+    weights_from: WeightsFrom | None = None
 
     def run_id(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -63,6 +55,7 @@ class RunResult:
     source: ResolvedInput
     trace: Trace
     code: str
+    weights_file: str | None = None  # the .safetensors file the code loads (weights_from)
 
     def stage(self, k: int, *, first: int = 0) -> tuple[torch.Tensor, Stats]:
         """Stage k's tensor and statistics (0 is the input, k is layer k's output); 404 outside ``first`` … last."""
@@ -81,10 +74,10 @@ class RunResult:
 
 
 class RunStore:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, weights: WeightsHome) -> None:
         self._services = services
         self._dir = Path(services.settings.data_dir) / "runs"
-        self._checkpoints = Checkpoints(Path(services.settings.data_dir) / "jobs")
+        self.weights = weights
         # A result larger than the whole budget is not kept: its maps recompute it on demand.
         self._cache: ByteLRU[str, RunResult] = ByteLRU(services.settings.run_cache_bytes, lambda r: r.nbytes)
 
@@ -126,16 +119,22 @@ class RunStore:
         return result
 
     def _pin_weights(self, request: RunRequest) -> RunRequest:
-        """Name the checkpoint's epoch (and the job's layers when none are given) in the request itself,
-        so the run id says which weights ran: "the latest" changes while a job trains, its id must not."""
+        """Name the source's weights exactly in the request itself (a job's epoch; the network's own layers
+        when none are given), so the run id says which weights ran: "the latest" changes while a job
+        trains, its id must not."""
         source = request.weights_from
         if source is None:
             return request
-        epoch = self._checkpoints.epoch(source.job_id, source.epoch)
-        layers = request.layers or self._checkpoints.layers(source.job_id)
-        return request.model_copy(update={"weights_from": WeightsFrom(job_id=source.job_id, epoch=epoch), "layers": layers})
+        pinned = self.weights.pin(source)
+        layers = request.layers or _LAYERS.validate_python(self.weights.layers(pinned))
+        return request.model_copy(update={"weights_from": pinned, "layers": layers})
 
     def _compute(self, run_id: str, request: RunRequest) -> RunResult:
+        weights = None if request.weights_from is None else self.weights.resolve(request.weights_from)
+        return self.compute(run_id, request, weights)
+
+    def compute(self, run_id: str, request: RunRequest, weights: ResolvedWeights | None) -> RunResult:
+        """The run itself, with its weights already resolved (the bench compares this with and without the store)."""
         settings = self._services.settings
         if len(request.layers) > settings.max_layers:
             raise LimitError(
@@ -144,16 +143,13 @@ class RunStore:
             )
         source = resolve_input(request.input, self._services)
         layers = [layer_config(layer) for layer in request.layers]
-        weights, weights_file = None, None
-        if request.weights_from is not None:
-            job_id, epoch = request.weights_from.job_id, request.weights_from.epoch
-            assert epoch is not None  # pinned by run()
-            weights, weights_file = self._checkpoints.state_dict(job_id, epoch), f"{job_id}-epoch-{epoch}.pt"
         trace = run_pipeline(
-            source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements, weights=weights
+            source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements,
+            weights=None if weights is None else weights.state_dict,
         )
-        code = pipeline_code(trace.plan, request.seed, request.mode, source.code, weights_file)
-        return RunResult(run_id, request, source, trace, code)
+        file_name = None if weights is None else weights.file_name
+        code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url)
+        return RunResult(run_id, request, source, trace, code, file_name)
 
     def _path(self, run_id: str) -> Path | None:
         # Ids are our own hex digests; anything else never touches the file system.

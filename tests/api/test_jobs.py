@@ -71,7 +71,7 @@ def test_the_job_shows_progress_history_and_csv(finished):
     job = client.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "succeeded" and job["error"] is None
     assert job["config"] == {**SHORT, "momentum": 0.0, "weight_decay": 0.0, "max_steps": None, "seed": 0, "device": "auto", "processes": 1,
-                             "schedule": "constant", "augment": [], "health_every": 10, "probe": {"source": "cifar10", "split": "test", "index": 0}}
+                             "schedule": "constant", "augment": [], "health_every": 10, "weights_from": None, "probe": {"source": "cifar10", "split": "test", "index": 0}}
     assert job["progress"] | {"images_per_s": None} == {
         "step": 60, "total_steps": 60, "epoch": 3, "epochs": 3, "fraction": 1.0, "images_per_s": None, "eta_s": None
     }
@@ -252,7 +252,7 @@ def test_weights_from_runs_the_trained_network_and_epoch_0_is_the_seeded_one(fin
     # The probe's probabilities stored at the checkpoint are the softmax of those logits.
     probabilities = torch.tensor(trained["layers"][-1]["values"]).softmax(1)[0].tolist()
     assert probabilities == pytest.approx(epochs[-1]["probe"]["probabilities"][0], abs=1e-4)
-    assert "torch.load('" + job_id + "-epoch-3.pt', weights_only=True)" in trained["code"]
+    assert f"model.load_state_dict(load_file('{job_id}-epoch-3.safetensors'))" in trained["code"]
     # The latest epoch is pinned into the run id, and its maps are drawn from the trained weights.
     latest = client.post("/api/pipeline/run", json={"input": probe_run["input"], "weights_from": {"job_id": job_id}}).json()
     assert latest["run_id"] == trained["run_id"]

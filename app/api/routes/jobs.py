@@ -16,9 +16,10 @@ from ...jobs.config import JobConfig
 from ...jobs.feed import JobFeed
 from ...jobs.folder import JobStatus
 from ...jobs.views import CSV_FIELDS, metric_rows
-from ...jobs.weights import filters_picture
+from ...jobs.filters import filters_picture
+from ...models.sources import JobWeights
 from ...render import encode_png
-from ..deps import JobsDep, TokenDep
+from ..deps import JobsDep, ModelsDep, TokenDep
 from ..job_schemas import JobCreated, JobDetail, JobList, JobSummary, job_detail, job_summary
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -110,6 +111,18 @@ async def metrics_csv(feed: FeedDep) -> Response:
 async def checkpoint(feed: FeedDep, epoch: Epoch = None) -> FileResponse:
     n = feed.folder.checkpoint_epoch(epoch)
     return FileResponse(feed.folder.checkpoint(n), media_type="application/octet-stream", filename=f"{feed.folder.id}-epoch-{n}.pt")
+
+
+@router.get(
+    "/{job_id}/weights.safetensors",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+    summary="A checkpoint (default the latest) as .safetensors: what the code of a run with this job's weights_from loads",
+)
+async def checkpoint_safetensors(feed: FeedDep, models: ModelsDep, epoch: Epoch = None) -> Response:
+    n = feed.folder.checkpoint_epoch(epoch)
+    file_name, data = models.safetensors(JobWeights(job_id=feed.folder.id, epoch=n))
+    return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 
 @router.get(
