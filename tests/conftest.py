@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
+import safetensors.torch
 from fastapi.testclient import TestClient
-from torch import nn
 
+from app.jobs.config import EXAMPLE_14
 from app.main import create_app
+from app.models import store
 from app.settings import Settings
 from tests.golden_files import GOLDEN_DIR, Golden
+from tests.models.nets import example14
 
 
 @pytest.fixture
@@ -56,30 +60,13 @@ def golden(request: pytest.FixtureRequest, tmp_path: Path) -> Golden:
 
 # --- networks (app/models) -----------------------------------------------------------------------
 
-def example_14(seed: int) -> nn.Sequential:
-    """Example 14 of EXAMPLES.md (145,578 parameters), torch's initialisation under ``seed``: a stand-in
-    for someone's trained network."""
-    torch.manual_seed(seed)
-    return nn.Sequential(
-        nn.Conv2d(3, 32, 5, padding=2), nn.MaxPool2d(2), nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, 10),
-    )
-
 
 @pytest.fixture
 def shipped_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A package's ``app/models/shipped/`` with one model, ``test-example14``, in the lead's format."""
-    import hashlib
-    import json
-
-    import safetensors.torch
-
-    from app.jobs.config import EXAMPLE_14
-    from app.models import store
-
     folder = tmp_path / "shipped"
     folder.mkdir()
-    data = safetensors.torch.save(example_14(3).state_dict())
+    data = safetensors.torch.save(example14(3).state_dict())
     (folder / "test-example14.safetensors").write_bytes(data)
     trained = {"dataset": "CIFAR-10 (a test fixture: not trained)", "epochs": 20, "test_accuracy": 0.73,
                "recipe": {"optimizer": "adam"}, "sha256": hashlib.sha256(data).hexdigest()}

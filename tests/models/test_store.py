@@ -17,7 +17,7 @@ from app.errors import NotFoundError
 from app.jobs.config import EXAMPLE_14
 from app.models.store import ModelStore
 from app.storage import prune_data_dir
-from tests.conftest import example_14
+from tests.models.nets import example14 as example_14
 
 LIMIT = 50_000_000
 
