@@ -28,6 +28,7 @@ class Trained(BaseModel):
 class ModelResponse(BaseModel):
     model_id: str | None = Field(description="null for a training job's checkpoint (source job): use weights_from.")
     name: str
+    description: str = Field("", description="A shipped model's few words on what it is.")
     layers: list[dict[str, Any]] = Field(description="Lab layers, every inferred size filled in.")
     params: int
     input_shape: list[int]
@@ -45,7 +46,7 @@ class ModelList(BaseModel):
 
 def model_response(info: ModelInfo) -> ModelResponse:
     return ModelResponse(
-        model_id=info.model_id, name=info.name, layers=info.layers, params=info.params, input_shape=info.input_shape,
+        model_id=info.model_id, name=info.name, description=info.description, layers=info.layers, params=info.params, input_shape=info.input_shape,
         source=info.source, mapping=[MappingRow(**row) for row in info.mapping], notes=info.notes,
         trained=None if info.trained is None else Trained(**info.trained),
         weights_from=info.weights_from, weights_url=info.weights_url,

@@ -66,6 +66,7 @@ class ModelInfo:
     created: float = 0.0
     trained: dict[str, Any] | None = None
     job: dict[str, Any] | None = None  # {"job_id", "epoch"} of a checkpoint
+    description: str = ""
 
     @property
     def weights_from(self) -> dict[str, Any]:
@@ -211,6 +212,7 @@ class ModelStore:
             notes=list(meta.get("notes", [])),
             created=weights.stat().st_mtime,
             trained=meta.get("trained"),
+            description=meta.get("description", ""),
         )
 
     @staticmethod
