@@ -16,7 +16,6 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import torch
 import torch.nn as nn
@@ -27,6 +26,7 @@ from .errors import EngineError, LayerError
 from .health import HEALTH_IMAGES, ActivationRecord, LayerHealthRecord, NormWatch, activation_record
 from .plan import make_plan
 from .records import LayerConfig, Mode, Plan
+from .recipe import Augment, Device, Optimizer, Schedule, augment_batch, make_optimizer, make_schedule, resolve_device
 from .rng import seeded
 from .run import build_modules
 from .shapes import shape_text
@@ -34,27 +34,6 @@ from .shapes import shape_text
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10
 EVAL_BATCH = 500
-
-
-class Optimizer(StrEnum):
-    SGD = "sgd"
-    ADAM = "adam"
-
-
-class Schedule(StrEnum):
-    CONSTANT = "constant"  # lr throughout
-    ONE_CYCLE = "one_cycle"  # torch.optim.lr_scheduler.OneCycleLR(max_lr=lr) over the job's steps, stepped per batch
-
-
-class Augment(StrEnum):
-    RANDOM_CROP = "random_crop"  # torchvision's RandomCrop(32, padding=4): zero-pad 4, crop 32×32 at a random offset
-    HORIZONTAL_FLIP = "horizontal_flip"  # torchvision's RandomHorizontalFlip(p=0.5)
-
-
-class Device(StrEnum):
-    AUTO = "auto"  # CUDA when torch sees one, else the CPU
-    CPU = "cpu"
-    CUDA = "cuda"
 
 
 @dataclass(frozen=True)
@@ -169,57 +148,6 @@ def build_network(plan: Plan, seed: int) -> Network:
     return Network(modules, [stage.indices_from for stage in plan.stages])
 
 
-def resolve_device(device: Device, ranks: Ranks = SINGLE) -> torch.device:
-    """The device to train on; under DDP on CUDA, the rank's own GPU."""
-    if device is Device.CUDA and not torch.cuda.is_available():
-        raise EngineError("device 'cuda' was asked for, but torch sees no CUDA device here; use 'auto' or 'cpu'.")
-    use_cuda = device is Device.CUDA or (device is Device.AUTO and torch.cuda.is_available())
-    if not use_cuda:
-        return torch.device("cpu")
-    if ranks.world > 1 and ranks.local_rank >= torch.cuda.device_count():
-        raise EngineError(f"{ranks.world} processes on CUDA need a GPU each; torch sees {torch.cuda.device_count()} here.")
-    return torch.device("cuda", ranks.local_rank) if ranks.world > 1 else torch.device("cuda")
-
-
-def _optimizer(spec: TrainSpec, params: Iterator[nn.Parameter]) -> torch.optim.Optimizer:
-    if spec.optimizer == Optimizer.ADAM:  # == : a plain "adam" string is taken too
-        return torch.optim.Adam(params, lr=spec.lr, weight_decay=spec.weight_decay)
-    return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
-
-
-CROP_PADDING = 4
-
-
-def augment_batch(images: torch.Tensor, augment: tuple[Augment, ...], generator: torch.Generator) -> torch.Tensor:
-    """uint8 (B, 3, H, W) → the same batch with each image cropped and/or flipped at its own random draw.
-
-    What torchvision's ``RandomCrop(H, padding=4)`` and ``RandomHorizontalFlip()`` do to one image at a
-    time, done for the whole batch in two gathers (a per-image transform call cost ~5 s an epoch here).
-    ``tests/engine/test_train.py`` checks each image against torchvision's own crop and flip.
-    """
-    b, _, h, w = images.shape
-    if Augment.RANDOM_CROP in augment:
-        p = CROP_PADDING
-        padded = nn.functional.pad(images, (p, p, p, p))  # zeros, as RandomCrop's default fill
-        top = torch.randint(0, 2 * p + 1, (b,), generator=generator)
-        left = torch.randint(0, 2 * p + 1, (b,), generator=generator)
-        rows = (top[:, None] + torch.arange(h)).to(images.device)  # (B, H)
-        cols = (left[:, None] + torch.arange(w)).to(images.device)  # (B, W)
-        batch = torch.arange(b, device=images.device)[:, None, None, None]
-        channel = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
-        images = padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]  # (B, C, H, W)
-    if Augment.HORIZONTAL_FLIP in augment:
-        flip = (torch.rand(b, generator=generator) < 0.5).to(images.device)
-        images = torch.where(flip[:, None, None, None], images.flip(3), images)
-    return images
-
-
-def _schedule(spec: TrainSpec, optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-    if spec.schedule == Schedule.ONE_CYCLE:
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr, total_steps=max(1, steps))
-    return None
-
-
 def to_input(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 (B, 3, 32, 32) → float32 in [0, 1] on ``device``, channels-last (convs measured ~1.5x faster)."""
     x = images.to(device, non_blocking=True).float().div_(255)  # what ToTensor computes
@@ -302,7 +230,7 @@ def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, r
         net.load_state_dict(spec.initial_weights, strict=True)
     net = net.to(device, memory_format=torch.channels_last)
     model = distributed.wrap(net, ranks, device)  # trains; ``net`` is evaluated and saved (its own state_dict keys)
-    optimizer = _optimizer(spec, model.parameters())
+    optimizer = make_optimizer(spec.optimizer, model.parameters(), spec.lr, spec.momentum, spec.weight_decay)
     loss_fn = nn.CrossEntropyLoss(reduction="sum")  # summed over the rank's shard: see distributed.shard_loss
     if device.type == "cuda":  # the whole uint8 split fits on any GPU (150 MB): slice it there
         data = TrainData(*(t.to(device) for t in (data.train_images, data.train_labels, data.test_images, data.test_labels)))
@@ -316,7 +244,7 @@ def _train(spec: TrainSpec, data: TrainData, plan: Plan, device: torch.device, r
             yield _activations(net, plan, data, device, 0, 0)
     n, step, last = len(data.train_labels), 0, time.perf_counter()
     limit = total_steps(spec, n)
-    scheduler = _schedule(spec, optimizer, limit)
+    scheduler = make_schedule(spec.schedule, optimizer, spec.lr, limit)
     for epoch in range(1, spec.epochs + 1):
         permutation = torch.randperm(n, generator=order).to(data.train_labels.device)
         losses = torch.zeros((), device=device)

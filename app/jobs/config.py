@@ -12,7 +12,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.schema import layer_config, layer_union
-from ..engine.train import Augment, Device, Optimizer, Schedule, TrainSpec
+from ..engine.recipe import Augment, Optimizer, Schedule
+from ..engine.train import Device, TrainSpec
 from ..inputs import InputSpec
 from ..models.sources import WeightsFrom
 

@@ -9,18 +9,8 @@ import torch.nn as nn
 from app.engine.errors import EngineError, LayerError
 import torchvision.transforms.v2.functional as TF
 
-from app.engine.train import (
-    CROP_PADDING,
-    Augment,
-    Device,
-    EpochRecord,
-    StepRecord,
-    TrainData,
-    TrainSpec,
-    augment_batch,
-    resolve_device,
-    train,
-)
+from app.engine.recipe import CROP_PADDING, Augment, Device, augment_batch, resolve_device
+from app.engine.train import EpochRecord, StepRecord, TrainData, TrainSpec, train
 from app.jobs.config import EXAMPLE_14, JobConfig
 
 SMALL = [
