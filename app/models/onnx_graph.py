@@ -162,7 +162,8 @@ def from_onnx(data: bytes) -> Architecture:
         except CallRefused as exc:
             raise _node_refusal(node, str(exc)) from exc
     dims = _dims(inputs[0])
-    shape = list(dims) if dims and all(isinstance(d, int) and d > 0 for d in dims) else None  # the exported input's, if static
+    # The exported input's shape, if static, for one image: the batch of the example given to the exporter is arbitrary.
+    shape = [1, *dims[1:]] if dims and len(dims) > 1 and all(isinstance(d, int) and d > 0 for d in dims[1:]) else None
     notes = []
     if any(m.type == "BatchNorm2d" for m in chain):
         notes.append("BatchNorm2d's num_batches_tracked is not in an ONNX file: set to 0, as a fresh layer has (it only counts training steps).")

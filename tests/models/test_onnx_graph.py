@@ -103,7 +103,7 @@ def test_external_data_is_refused_with_the_way_to_re_export(exported: tuple[Func
 def _graph(nodes: list[onnx.NodeProto], output: str, initializers: dict[str, np.ndarray] | None = None) -> bytes:
     inits = [numpy_helper.from_array(v, name=k) for k, v in (initializers or {}).items()]
     graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])], [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], inits
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 8, 8])], [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], inits
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
 
@@ -156,6 +156,7 @@ def test_matmul_then_add_is_one_linear_and_constants_feeding_a_reshape_are_skipp
     expected = x.flatten(1) @ torch.from_numpy(weight) + torch.tensor([1.0, 2, 3, 4])
     torch.testing.assert_close(lab_output(net, x), expected)
     assert [(row.key, row.param, row.shape) for row in net.mapping] == [("w", "weight", [4, 192]), ("b", "bias", [4])]
+    assert net.input_shape == [1, 3, 8, 8]  # the exported input's shape, for one image
 
 
 def test_a_reshape_whose_target_is_computed_in_the_graph_says_how_to_export() -> None:
