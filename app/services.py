@@ -20,6 +20,10 @@ class Cifar10Images(Protocol):
         """uint8 (count, 3, 32, 32); raises app.errors.NotFoundError for indices outside the split."""
         ...
 
+    def label(self, split: str, index: int) -> int:
+        """The class (0–9) of one image."""
+        ...
+
 
 class UploadStore(Protocol):
     def tensor(self, upload_id: str, *, resize: tuple[int, int] | None, grayscale: bool) -> torch.Tensor:

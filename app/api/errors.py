@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from ..engine.backward import BackwardError
 from ..engine.errors import ArgumentError, EngineError, InputError, LayerError, QueryError
 from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
@@ -60,6 +61,12 @@ def _model_import_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [detail]}, status_code=422)
 
 
+def _backward_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BackwardError)
+    detail = {"loc": ["body", "backward", *exc.path], "msg": exc.message, "type": "backward_refused"}
+    return JSONResponse({"detail": [detail]}, status_code=422)
+
+
 def _engine_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EngineError)
     return JSONResponse({"detail": [{"loc": ["body"], "msg": exc.message, "type": "value_error"}]}, status_code=422)
@@ -88,6 +95,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(ArgumentError, _argument_error)
     app.add_exception_handler(ModelImportError, _model_import_error)
+    return JSONResponse({"detail": [detail]}, status_code=422)
+
+
+    app.add_exception_handler(BackwardError, _backward_error)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(NotFoundError, _status(404))
     app.add_exception_handler(PayloadTooLargeError, _status(413))

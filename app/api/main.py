@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from .routes import (
-    activations, attributions, colormaps, datasets, health, jobs, layers, losses, models, pages, pipeline, runs, stages, uploads,
+    activations, attributions, colormaps, datasets, grads, health, jobs, layers, losses, models, pages, pipeline, runs, stages,
+    uploads,
 )
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
@@ -35,7 +36,7 @@ _STAGE_404 = {404: {"description": "Unknown run, or no such stage"}}
 # and document their answers; nothing else names them.
 COMPUTE = (
     (pipeline, _STORES | {404: {"description": "weights_from names no job or model"}}),
-    (runs, {}), (stages, _STAGE_404), (activations, {}), (losses, {}),
+    (runs, {}), (grads, {404: {"description": "Unknown run, no such stage, or a run made without backward"}}), (stages, _STAGE_404), (activations, {}), (losses, {}),
     (attributions, _STORES | {404: {"description": "weights_from names no job or model; an unknown attribution"}}),
     (uploads, _STORES), (models, _STORES | {404: {"description": "No model with that id"}}),
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..engine.backward import Gradient
 from ..engine.registry import PoolIndices, ReceptiveField
 from ..engine.summary import tensor_values
 from ..render.layout import MapKind, MapLayout
@@ -22,11 +23,25 @@ class Stats(BaseModel):
     inf_count: int = 0
 
 
+class GradStats(Stats):
+    norm: float | None = Field(description="L2 norm of the gradient (what clip_grad_norm_ measures).")
+
+
+class GradResult(BaseModel):
+    """A gradient as a run with ``backward`` answers it: ∂L/∂ a stage's output, or ∂L/∂ a parameter."""
+
+    stats: GradStats
+    values: Any = Field(None, description="Exact values when at most 4,096 elements, else null.")
+    image_url: str = Field(description="The gradient drawn in the diverging palette, white at 0.")
+    values_url: str = Field(description="Every value as numpy .npy (float32, any size).")
+
+
 class InputResult(BaseModel):
     shape: list[int]
     stats: Stats
     values: Any = Field(None, description="Exact values when at most 4,096 elements, else null.")
     image_url: str
+    grad: GradResult | None = Field(None, description="With backward: ∂L/∂input (input.grad).")
 
 
 class LayerResult(BaseModel):
@@ -44,6 +59,8 @@ class LayerResult(BaseModel):
     size_formula: str = Field(description="The output size as its formula with this layer's numbers filled in.")
     time_ms: float
     notes: list[str] = Field(default_factory=list, description="What a learner might miss: lost batch dimension, no-op, warnings.")
+    grad: GradResult | None = Field(None, description="With backward: ∂L/∂ this layer's output (retain_grad()).")
+    param_grads: dict[str, GradResult] | None = Field(None, description="With backward, for a layer with parameters: their .grad by name.")
 
 
 class RunResponse(BaseModel):
@@ -56,10 +73,31 @@ class RunResponse(BaseModel):
     seed: int
     mode: str
     code: str = Field(description="PyTorch source that rebuilds the same pipeline, weights and outputs.")
+    loss: float | None = Field(None, description="With a backward loss: its value (null when not finite, or for an output backward).")
 
 
 def map_url(run_id: str, k: int) -> str:
     return f"/api/runs/{run_id}/maps/{k}.png"
+
+
+def _grad(gradient: Gradient, image_url: str, values_url: str) -> GradResult:
+    return GradResult(stats=GradStats(**gradient.stats), values=tensor_values(gradient.tensor), image_url=image_url, values_url=values_url)
+
+
+def _stage_grad(result: RunResult, k: int) -> GradResult | None:
+    grads = result.trace.grads
+    if grads is None:
+        return None
+    run = f"/api/runs/{result.run_id}"
+    return _grad(grads.stages[k], f"{run}/grads/{k}.png", f"{run}/stages/{k}/grads.npy")
+
+
+def _param_grads(result: RunResult, k: int) -> dict[str, GradResult] | None:
+    grads = result.trace.grads
+    if grads is None or not grads.params[k - 1]:
+        return None
+    base = f"/api/runs/{result.run_id}/stages/{k}/param_grads"
+    return {name: _grad(g, f"{base}/{name}.png", f"{base}/{name}.npy") for name, g in grads.params[k - 1].items()}
 
 
 def run_response(result: RunResult) -> RunResponse:
@@ -80,6 +118,8 @@ def run_response(result: RunResult) -> RunResponse:
             size_formula=s.stage.size_formula,
             time_ms=round(s.time_ms, 4),
             notes=s.notes,
+            grad=_stage_grad(result, s.stage.index),
+            param_grads=_param_grads(result, s.stage.index),
         )
         for s in trace.stages
     ]
@@ -90,6 +130,7 @@ def run_response(result: RunResult) -> RunResponse:
             stats=Stats(**trace.input_stats),
             values=tensor_values(trace.input),
             image_url=map_url(run_id, 0),
+            grad=_stage_grad(result, 0),
         ),
         layers=layers,
         output_shape=list(trace.output.shape),
@@ -98,6 +139,7 @@ def run_response(result: RunResult) -> RunResponse:
         seed=trace.seed,
         mode=trace.mode.value,
         code=result.code,
+        loss=trace.grads.loss if trace.grads is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ import time
 import torch
 import torch.nn as nn
 
+from .backward import Backward, Gradients, PreparedLoss, check_output_index, gradients, objective, prepare_loss
 from .captured import captured_warnings
 from .errors import InputError, LayerError
 from .explain import explain_refusal
@@ -121,27 +122,34 @@ def run_pipeline(
     mode: Mode = Mode.EVAL,
     max_elements: int = 50_000_000,
     weights: dict[str, torch.Tensor] | None = None,
+    backward: Backward | None = None,
 ) -> Trace:
     """Plan on meta (refusing early), then build and run on the CPU, capturing every stage.
 
     ``weights``: a trained state_dict (a job's checkpoint) to run instead of the seeded initial weights.
+    ``backward``: also differentiate (:mod:`.backward`); the forward pass then records autograd's graph.
     """
     x = x.to(torch.float32)
     check_input(x, max_elements)
     training = mode is Mode.TRAIN
     plan = make_plan(tuple(x.shape), layers, max_elements, training=training)
+    prepared = _prepare_backward(backward, plan.stages[-1].output_shape if plan.stages else plan.input_shape)
     input_stats = tensor_stats(x)
     built_warnings: list[list[str]] = []
     with seeded(seed) as stream:
         modules = build_modules(plan, mode, weights, built_warnings)
+    # With backward, x is a leaf that keeps its gradient and every stage's output stays in the graph
+    # (``live``); the records hold detached views of the same values.
+    live = [x.detach().requires_grad_(True)] if backward is not None else []
+    grad_mode = torch.enable_grad if backward is not None else torch.no_grad
     results: list[StageResult] = []
-    current, current_stats = x, input_stats
+    current, current_stats = (live[0] if live else x), input_stats
     for stage, module, warned in zip(plan.stages, modules, built_warnings, strict=True):
         arg = current.clone() if getattr(module, "inplace", False) else current
         pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
         # Only a layer that draws random numbers continues the run's stream, under the RNG lock.
         draws = stream.drawing() if training and stage.spec.random_in_train else contextlib.nullcontext()
-        with draws, captured_warnings() as caught, torch.no_grad():
+        with draws, captured_warnings() as caught, grad_mode():
             start = time.perf_counter()
             try:
                 out = stage.forward(module, arg, pool_indices)
@@ -149,9 +157,31 @@ def run_pipeline(
                 raise explain_refusal(stage, _config_of(stage), exc) from exc
             elapsed = (time.perf_counter() - start) * 1000
         out, indices = out if isinstance(out, tuple) else (out, None)
+        if live:
+            if out.requires_grad:
+                out.retain_grad()
+            live.append(out)
+            out = out.detach()
         stats = tensor_stats(out)  # once per run: the cache keeps it with the tensors
         result = StageResult(stage, repr(module), out, indices, elapsed, stats)
-        result.notes = stage_notes(stage, current, current_stats, out, stats, warned + caught)
+        result.notes = stage_notes(stage, current.detach(), current_stats, out, stats, warned + caught)
         results.append(result)
-        current, current_stats = out, stats
-    return Trace(x, plan, results, seed, mode, input_stats, weights)
+        current, current_stats = (live[-1] if live else out), stats
+    grads = None if backward is None else _differentiate(backward, prepared, live, modules)
+    return Trace(x, plan, results, seed, mode, input_stats, weights, grads)
+
+
+def _prepare_backward(backward: Backward | None, out_shape: tuple[int, ...]) -> PreparedLoss | None:
+    """Refuses a target or output index that cannot fit the planned output, before any module is built."""
+    if backward is None:
+        return None
+    if backward.loss is None:
+        assert backward.output is not None
+        check_output_index(backward.output, out_shape)
+        return None
+    return prepare_loss(backward, out_shape)
+
+
+def _differentiate(backward: Backward, prepared: PreparedLoss | None, live: list[torch.Tensor], modules: list[nn.Module]) -> Gradients:
+    with torch.enable_grad():
+        return gradients(objective(backward, prepared, live[-1]), backward, live, modules)

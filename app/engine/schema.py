@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, create_model
 from typing_extensions import TypeAliasType
 
+from .losses import LOSS_SPECS
 from .registry import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REGISTRY, REQUIRED, Kind, LayerSpec, Param, PoolIndices
 
 # Nested lists of numbers: torch's own layouts for weight and bias (depth checked against the module).
@@ -108,5 +109,24 @@ def layer_config(layer: BaseModel) -> dict[str, Any]:
 
 def params_model(title: str, params: tuple[Param, ...]) -> type[BaseModel]:
     """A model of constructor arguments alone (losses, activation curves' query parameters)."""
-    fields = {p.name: (_annotation(p), Field(None if p.default is REQUIRED else p.default, description=p.doc)) for p in params}
-    return create_model(title, __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model(title, __config__=ConfigDict(extra="forbid"), **_param_fields(params))
+
+
+def _param_fields(params: tuple[Param, ...]) -> dict[str, Any]:
+    return {p.name: (_annotation(p), Field(None if p.default is REQUIRED else p.default, description=p.doc)) for p in params}
+
+
+@cache
+def loss_union() -> Any:
+    """``{"type": "CrossEntropyLoss", <its constructor arguments>}`` for any loss of :mod:`.losses`, discriminated by type."""
+    models = tuple(
+        create_model(
+            f"{spec.name}Choice",
+            __config__=ConfigDict(extra="forbid", title=spec.name),
+            __doc__=spec.doc,
+            type=(Literal[spec.name], Field(description=f"torch.nn.{spec.name}")),  # type: ignore[valid-type]
+            **_param_fields(spec.params),
+        )
+        for spec in LOSS_SPECS
+    )
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007

@@ -12,7 +12,8 @@ import hashlib
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from ..lru import ByteLRU
 from ..render import Colormap, Normalize, RenderError, draw_stage, encode_png
@@ -23,12 +24,20 @@ from .store import RunResult, RunStore
 log = logging.getLogger(__name__)
 
 
+class MapOf(StrEnum):
+    """What a stage map draws: the stage's output, or the loss's gradient with respect to it."""
+
+    OUTPUT = "output"
+    GRAD = "grad"
+
+
 @dataclass(frozen=True)
 class MapQuery:
     colormap: Colormap = Colormap.AUTO
     normalize: Normalize = Normalize.PER_CHANNEL
     sample: int | None = None
     max_tile: int = MAX_TILE
+    of: MapOf = MapOf.OUTPUT
 
 
 def input_key(result: RunResult) -> str:
@@ -53,18 +62,24 @@ class StageMaps:
         return self._draw(run_id, k, query)[1]
 
     def draw_ahead(self, run_id: str, query: MapQuery) -> None:
-        """Draws every stage of a run that just answered, so its maps are ready (or under way) when asked for."""
-        for k in range(len(self._runs.get(run_id).trace.stages) + 1):
-            try:
-                self._draw(run_id, k, query)
-            except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
-                log.debug("not drawn ahead: %s", exc)
-                return
+        """Draws every stage of a run that just answered (and its gradients, when it has them), so its maps
+        are ready (or under way) when asked for."""
+        result = self._runs.get(run_id)
+        kinds = [MapOf.OUTPUT, MapOf.GRAD] if result.trace.grads is not None else [MapOf.OUTPUT]
+        for of in kinds:
+            for k in range(len(result.trace.stages) + 1):
+                try:
+                    self._draw(run_id, k, replace(query, of=of))
+                except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
+                    log.debug("not drawn ahead: %s", exc)
+                    return
 
     def _draw(self, run_id: str, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
         result = self._runs.get(run_id)
         result.stage(k)  # 404 for a stage the run does not have
-        key = (input_key(result) if k == 0 else run_id, k, query)
+        if query.of is MapOf.GRAD:
+            result.grad(k)  # 404 for a run without gradients
+        key = (input_key(result) if k == 0 and query.of is MapOf.OUTPUT else run_id, k, query)
         with self._lock:
             drawn = self._maps.get(key)
             drawing = self._drawing.get(key) if drawn is None else None
@@ -88,13 +103,19 @@ class StageMaps:
 
     @staticmethod
     def _render(result: RunResult, k: int, query: MapQuery) -> tuple[bytes, MapLayout]:
-        tensor, stats = result.stage(k)
+        if query.of is MapOf.GRAD:
+            # A gradient is signed, whatever its stage held: the diverging palette, white at 0.
+            gradient = result.grad(k)
+            tensor, stats, from_image = gradient.tensor, gradient.stats, False
+            colormap = Colormap.DIVERGING if query.colormap is Colormap.AUTO else query.colormap
+        else:
+            (tensor, stats), from_image, colormap = result.stage(k), result.source.is_image, query.colormap
         # The run's min/max are the tensor's when every value is finite; otherwise draw_stage finds them.
         finite = not (stats["nan_count"] or stats["inf_count"]) and stats["min"] is not None
         picture = draw_stage(
             tensor,
-            from_image=result.source.is_image,
-            colormap=query.colormap,
+            from_image=from_image,
+            colormap=colormap,
             normalize=query.normalize,
             sample=query.sample,
             max_tile=query.max_tile,

@@ -18,6 +18,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ..engine import LimitError, Mode, Trace, run_pipeline
+from ..engine.backward import Gradient, Gradients
 from ..engine.records import Stats
 from ..engine.codegen import pipeline_code
 from ..engine.schema import layer_config, layer_union
@@ -27,6 +28,7 @@ from ..lru import ByteLRU
 from ..models.home import ResolvedWeights, WeightsHome
 from ..models.sources import WeightsFrom
 from ..services import Services
+from .backward import BackwardSpec, engine_backward
 from ..storage import write_atomic
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,15 @@ class RunRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True, description="torch.manual_seed before the modules are built.")
     mode: Mode = Field(Mode.EVAL, description="eval or train (Dropout, RReLU, BatchNorm).")
     weights_from: WeightsFrom | None = None
+    backward: BackwardSpec | None = Field(
+        None, description="Also differentiate: a loss with its target, or one output value (GET .../grads, param_grads)."
+    )
 
     def run_id(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        fields = self.model_dump(mode="json")
+        if fields["backward"] is None:
+            del fields["backward"]  # a plain run keeps the id it had before backward existed
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
@@ -66,11 +74,32 @@ class RunResult:
             return self.trace.input, self.trace.input_stats
         return self.trace.stages[k - 1].output, self.trace.stages[k - 1].stats
 
+    def gradients(self) -> Gradients:
+        """The run's gradients; 404 for a run made without ``backward``."""
+        if self.trace.grads is None:
+            raise NotFoundError(f"Run {self.run_id} was made without backward, so it has no gradients; add \"backward\" to the request.")
+        return self.trace.grads
+
+    def grad(self, k: int) -> Gradient:
+        """∂L/∂ stage k's output; 404 for a run without backward or a stage it does not have."""
+        self.stage(k)
+        return self.gradients().stages[k]
+
+    def param_grad(self, k: int, name: str) -> Gradient:
+        """∂L/∂ layer k's parameter ``name``; 404 when the layer has no such parameter."""
+        self.stage(k, first=1)
+        params = self.gradients().params[k - 1]
+        if name not in params:
+            have = ", ".join(params) or "none"
+            raise NotFoundError(f"Layer {k} ({self.trace.stages[k - 1].stage.spec.name}) has no parameter {name!r} (it has: {have}).")
+        return params[name]
+
     @property
     def nbytes(self) -> int:
         tensors = [self.trace.input] + [s.output for s in self.trace.stages]
         tensors += [s.indices for s in self.trace.stages if s.indices is not None]
-        return sum(t.element_size() * t.numel() for t in tensors)
+        grads = self.trace.grads.nbytes if self.trace.grads is not None else 0
+        return sum(t.element_size() * t.numel() for t in tensors) + grads
 
 
 class RunStore:
@@ -143,9 +172,10 @@ class RunStore:
             )
         source = resolve_input(request.input, self._services)
         layers = [layer_config(layer) for layer in request.layers]
+        backward = None if request.backward is None else engine_backward(request.backward, request.input, self._services)
         trace = run_pipeline(
             source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements,
-            weights=None if weights is None else weights.state_dict,
+            weights=None if weights is None else weights.state_dict, backward=backward,
         )
         file_name = None if weights is None else weights.file_name
         code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ...engine.arithmetic import OutputArithmetic, output_arithmetic
+from ...engine.arithmetic import GradArithmetic, OutputArithmetic, grad_arithmetic, output_arithmetic
 from ...engine.errors import QueryError
 from ...runs.export import export_zip, npy_bytes
 from ..deps import Layer, MapsDep, RunsDep, RunWithLayerDep, Stage
@@ -33,6 +33,23 @@ def stage_arithmetic(
     index: Annotated[str, Query(description="The output index, comma-separated: n,c,y,x for images, n,f after Linear.", examples=["0,3,10,11"])],
 ) -> OutputArithmetic:
     return output_arithmetic(result.trace, k, _index(index))
+
+
+@router.get(
+    "/{run_id}/stages/{k}/grad_arithmetic",
+    summary="How layer k's backward made one value of ∂L/∂(its input) from ∂L/∂(its output), numbers filled in",
+    responses={404: {"description": "Unknown run or layer, or a run made without backward"}, 422: {"description": "index does not fit the layer's input"}},
+)
+def stage_grad_arithmetic(
+    run_id: str,
+    k: Layer,
+    runs: RunsDep,
+    index: Annotated[str, Query(description="An index into layer k's input (stage k − 1), comma-separated: n,c,y,x for images.", examples=["0,3,10,11"])],
+) -> GradArithmetic:
+    result = runs.get(run_id)
+    result.stage(k, first=1)  # 404 for a layer the run does not have
+    result.gradients()  # 404 for a run made without backward
+    return grad_arithmetic(result.trace, k, _index(index))
 
 
 @router.get(

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ..errors import QueryError
-from ..registry import Arithmetic
+from ..registry import Arithmetic, BackwardRule
 from ..run import Trace, rebuild_modules
-from . import pointwise, windows
-from .record import OutputArithmetic, Point, Source, Window, Winner
+from . import grad_pointwise, grad_windows, pointwise, windows
+from .grad_terms import GradPoint
+from .record import GradArithmetic, GradTerm, OutputArithmetic, Point, Source, Window, Winner
 
-__all__ = ["OutputArithmetic", "Source", "Window", "Winner", "output_arithmetic"]
+__all__ = ["GradArithmetic", "GradTerm", "OutputArithmetic", "Source", "Window", "Winner", "grad_arithmetic", "output_arithmetic"]
 
 RULES: dict[Arithmetic, Callable[[Point], OutputArithmetic]] = {
     Arithmetic.CONVOLUTION: windows.convolution,
@@ -36,6 +37,22 @@ RULES: dict[Arithmetic, Callable[[Point], OutputArithmetic]] = {
     Arithmetic.LOG_SOFTMAX: pointwise.log_softmax,
     Arithmetic.RESAMPLE: pointwise.linear_map,
     Arithmetic.FLATTEN: pointwise.linear_map,
+}
+
+
+GRAD_RULES: dict[BackwardRule, Callable[[GradPoint], GradArithmetic]] = {
+    BackwardRule.CONVOLUTION: grad_windows.convolution,
+    BackwardRule.TRANSPOSED_CONVOLUTION: grad_windows.transposed_convolution,
+    BackwardRule.MAX_ROUTE: grad_windows.max_route,
+    BackwardRule.AVERAGE: grad_windows.average,
+    BackwardRule.GATHER: grad_windows.gather,
+    BackwardRule.TRANSPOSED_WEIGHTS: grad_pointwise.transposed_weights,
+    BackwardRule.BATCH_NORM: grad_pointwise.batch_norm,
+    BackwardRule.MASK: grad_pointwise.mask,
+    BackwardRule.DERIVATIVE: grad_pointwise.derivative,
+    BackwardRule.SOFTMAX: grad_pointwise.softmax,
+    BackwardRule.LOG_SOFTMAX: grad_pointwise.log_softmax,
+    BackwardRule.LINEAR_MAP: grad_pointwise.linear_map,
 }
 
 
@@ -65,4 +82,35 @@ def output_arithmetic(trace: Trace, k: int, index: Sequence[int]) -> OutputArith
         record = RULES[spec.arithmetic](Point(spec, module, x, stage.output, at, indices))
     record.layer, record.type, record.rule, record.index = k, spec.name, spec.arithmetic.value, list(at)
     record.output = float(stage.output[at]) if stage.output[at].isfinite() else None
+    return record
+
+
+def _pool_indices(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Where each max came from, as torch's forward chose it, for a pool the run did not ask for indices."""
+    keep = module.return_indices
+    module.return_indices = True
+    try:
+        return module(x)[1]
+    finally:
+        module.return_indices = keep
+
+
+def grad_arithmetic(trace: Trace, k: int, index: Sequence[int]) -> GradArithmetic:
+    """How layer k's backward made ∂L/∂(its input)[index] (stage k − 1's gradient) from ∂L/∂(its output)."""
+    assert trace.grads is not None, "a run with backward"
+    stage = trace.stages[k - 1]
+    spec = stage.stage.spec
+    x = trace.input if k == 1 else trace.stages[k - 2].output
+    at = _check_index(index, tuple(x.shape), f"Layer {k} ({spec.name})'s input")
+    module = rebuild_modules(trace)[k - 1]
+    source = stage.stage.indices_from
+    with torch.no_grad():
+        indices = trace.stages[source].indices if source is not None else stage.indices
+        if spec.backward is BackwardRule.MAX_ROUTE and indices is None:
+            indices = _pool_indices(module, x)
+        point = GradPoint(spec, module, x, stage.output, trace.grads.stages[k].tensor, trace.grads.stages[k - 1].tensor, at, indices)
+        record = GRAD_RULES[spec.backward](point)
+    record.layer, record.type, record.rule, record.index = k, spec.name, spec.backward.value, list(at)
+    value = trace.grads.stages[k - 1].tensor[at]
+    record.grad = float(value) if value.isfinite() else None
     return record

@@ -120,3 +120,38 @@ class Point:
     y: torch.Tensor  # its output
     index: Index  # into y
     indices: torch.Tensor | None = None  # the pool indices a MaxUnpool2d consumes
+
+
+@dataclass
+class GradTerm:
+    """One contribution to ∂L/∂x at a position: ``upstream`` (a value of g = ∂L/∂output) × ``factor`` (∂output/∂x)."""
+
+    upstream: float | None
+    factor: float | None
+    product: float | None
+    output: list[int] | None = None  # the output value whose gradient flows back here (None: a batch-wide term)
+    label: str = ""  # what the factor is: "weight[1, 0, 2, 2]", "1 / 4 (divisor)", "won the max", …
+
+
+@dataclass
+class GradArithmetic:
+    """How layer ``layer``'s backward made ∂L/∂(its input)[index] from the upstream gradient g = ∂L/∂(its output).
+
+    ``result`` is Σ terms' products, recomputed in float64 from the run's own numbers; ``grad`` is
+    what autograd left (stage ``layer − 1``'s gradient at ``index``).
+    """
+
+    equation: str
+    formula: str
+    result: float | None
+    terms: list[GradTerm] = field(default_factory=list)
+    window: Window | None = None  # the upstream gradient under the flipped kernel (Conv2d: the ConvTranspose2d picture)
+    kernel: Any = None  # the flipped kernel, laid out like window.values
+    transposed: str = ""  # the same sum as one torch call, e.g. "ConvTranspose2d(g, weight, stride=2, padding=1)"
+    named: dict[str, float | None] = field(default_factory=dict)  # x, f'(x), mean, var, …
+    notes: list[str] = field(default_factory=list)
+    layer: int = 0
+    type: str = ""
+    rule: str = ""
+    index: list[int] = field(default_factory=list)
+    grad: float | None = None

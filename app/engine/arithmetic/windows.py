@@ -61,7 +61,7 @@ def _dot(p: Point, planes: Planes, window: Window, x: torch.Tensor, part: torch.
     )
 
 
-def _conv_padding(module: Any) -> tuple[Pair, Pair]:
+def conv_padding(module: Any) -> tuple[Pair, Pair]:
     """(top, bottom), (left, right) as torch pads; padding='same' puts an odd extra cell at the end."""
     kernel, dilation = pair(module.kernel_size), pair(module.dilation)
     if module.padding == "valid":
@@ -76,7 +76,7 @@ def _conv_padding(module: Any) -> tuple[Pair, Pair]:
 def convolution(p: Point) -> OutputArithmetic:
     m, planes = p.module, Planes(p)
     (kh, kw), (sh, sw), (dh, dw) = pair(m.kernel_size), pair(m.stride), pair(m.dilation)
-    (top, bottom), (left, right) = _conv_padding(m)
+    (top, bottom), (left, right) = conv_padding(m)
     per_group = m.in_channels // m.groups
     first = planes.c // (m.out_channels // m.groups) * per_group
     channels = list(range(first, first + per_group))
@@ -178,24 +178,28 @@ def _average(p: Point, planes: Planes, rows: list[int], cols: list[int], divisor
     )
 
 
-def avg_pool(p: Point) -> OutputArithmetic:
-    m, planes = p.module, Planes(p)
+def avg_window(m: Any, h: int, w: int, oy: int, ox: int) -> tuple[list[int], list[int], int, str]:
+    """AvgPool2d's window for output (oy, ox) of an h×w input: its rows, columns, divisor and why that divisor."""
     (kh, kw), (sh, sw), (ph, pw) = pair(m.kernel_size), pair(m.stride or m.kernel_size), pair(m.padding)
-    y0, x0 = planes.oy * sh - ph, planes.ox * sw - pw
+    y0, x0 = oy * sh - ph, ox * sw - pw
     rows, cols = [y0 + ky for ky in range(kh)], [x0 + kx for kx in range(kw)]
     # torch: the window is clipped to the padded input for count_include_pad, to the input otherwise.
-    with_pad = (min(y0 + kh, planes.h + ph) - y0) * (min(x0 + kw, planes.w + pw) - x0)
-    inside = max(0, min(y0 + kh, planes.h) - max(y0, 0)) * max(0, min(x0 + kw, planes.w) - max(x0, 0))
+    with_pad = (min(y0 + kh, h + ph) - y0) * (min(x0 + kw, w + pw) - x0)
+    inside = max(0, min(y0 + kh, h) - max(y0, 0)) * max(0, min(x0 + kw, w) - max(x0, 0))
     if m.divisor_override:
-        divisor, reason = m.divisor_override, f"divisor_override={m.divisor_override}"
-    elif m.count_include_pad:
-        divisor, reason = with_pad, f"{with_pad} cells of the window inside the padded input (count_include_pad=True)"
-    else:
-        divisor, reason = inside, f"{inside} cells of the window inside the input (count_include_pad=False)"
-    return _average(p, planes, rows, cols, divisor, reason, (ph, pw))
+        return rows, cols, m.divisor_override, f"divisor_override={m.divisor_override}"
+    if m.count_include_pad:
+        return rows, cols, with_pad, f"{with_pad} cells of the window inside the padded input (count_include_pad=True)"
+    return rows, cols, inside, f"{inside} cells of the window inside the input (count_include_pad=False)"
 
 
-def _adaptive_range(o: int, size: int, out: int) -> list[int]:
+def avg_pool(p: Point) -> OutputArithmetic:
+    planes = Planes(p)
+    rows, cols, divisor, reason = avg_window(p.module, planes.h, planes.w, planes.oy, planes.ox)
+    return _average(p, planes, rows, cols, divisor, reason, pair(p.module.padding))
+
+
+def adaptive_range(o: int, size: int, out: int) -> list[int]:
     # torch's adaptive windows: from ⌊o·size/out⌋ to ⌈(o+1)·size/out⌉ (exclusive).
     return list(range(o * size // out, -(-(o + 1) * size // out)))
 
@@ -203,7 +207,7 @@ def _adaptive_range(o: int, size: int, out: int) -> list[int]:
 def _adaptive_window(p: Point) -> tuple[Planes, list[int], list[int]]:
     planes = Planes(p)
     oh, ow = p.y.shape[-2:]
-    return planes, _adaptive_range(planes.oy, planes.h, oh), _adaptive_range(planes.ox, planes.w, ow)
+    return planes, adaptive_range(planes.oy, planes.h, oh), adaptive_range(planes.ox, planes.w, ow)
 
 
 def adaptive_avg_pool(p: Point) -> OutputArithmetic:

@@ -4,7 +4,7 @@
 ``costs`` the shape arithmetic the entries use, ``table`` the entries themselves.
 """
 
-from .spec import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
+from .spec import INDICES_FROM_DOC, OUTPUT_SIZE_DOC, REQUIRED, Arithmetic, BackwardRule, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
 from .table import SPECS
 
 REGISTRY: dict[str, LayerSpec] = {spec.name: spec for spec in SPECS}
@@ -16,6 +16,7 @@ __all__ = [
     "REQUIRED",
     "SPECS",
     "Arithmetic",
+    "BackwardRule",
     "Category",
     "Kind",
     "LayerSpec",

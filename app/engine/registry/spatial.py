@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from ..shapes import Shape
 from .costs import channels, conv_mult_adds, conv_transpose_mult_adds
-from .spec import REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
+from .spec import REQUIRED, Arithmetic, BackwardRule, Category, Kind, LayerSpec, Param, PoolIndices, ReceptiveField
 
 _IMAGE_RANKS = (3, 4)  # (N, C, H, W), or unbatched (C, H, W) as torch accepts
 
@@ -111,6 +111,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         receptive_field=ReceptiveField.WINDOW,
         new_card={"out_channels": 8, "kernel_size": 3, "padding": 1},
         arithmetic=Arithmetic.CONVOLUTION,
+        backward=BackwardRule.CONVOLUTION,
     ),
     _convolution(
         nn.ConvTranspose2d,
@@ -131,6 +132,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         receptive_field=ReceptiveField.TRANSPOSED_WINDOW,
         new_card={"out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1},  # doubles H and W (DCGAN's)
         arithmetic=Arithmetic.TRANSPOSED_CONVOLUTION,
+        backward=BackwardRule.TRANSPOSED_CONVOLUTION,
     ),
     _kernel_pooling(
         nn.MaxPool2d,
@@ -147,6 +149,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         _POOL_FORMULA,
         pool_indices=PoolIndices.PRODUCES,
         arithmetic=Arithmetic.MAX_POOL,
+        backward=BackwardRule.MAX_ROUTE,
     ),
     _kernel_pooling(
         nn.AvgPool2d,
@@ -162,6 +165,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         ),
         _POOL_FORMULA.replace("dilation·(kernel_size − 1) − 1", "kernel_size"),
         arithmetic=Arithmetic.AVG_POOL,
+        backward=BackwardRule.AVERAGE,
     ),
     _kernel_pooling(
         nn.MaxUnpool2d,
@@ -179,6 +183,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         rule=ReceptiveField.TRANSPOSED_WINDOW,
         pool_indices=PoolIndices.CONSUMES,
         arithmetic=Arithmetic.MAX_UNPOOL,
+        backward=BackwardRule.GATHER,
     ),
     *(
         _pooling(
@@ -190,14 +195,16 @@ SPATIAL: tuple[LayerSpec, ...] = (
             receptive_field=ReceptiveField.ADAPTIVE,
             new_card={"output_size": 1},
             arithmetic=arithmetic,
+            backward=backward,
         )
-        for cls, what, params, arithmetic in (
-            (nn.AdaptiveAvgPool2d, "Averages", (_OUTPUT_SIZE,), Arithmetic.ADAPTIVE_AVG_POOL),
+        for cls, what, params, arithmetic, backward in (
+            (nn.AdaptiveAvgPool2d, "Averages", (_OUTPUT_SIZE,), Arithmetic.ADAPTIVE_AVG_POOL, BackwardRule.AVERAGE),
             (
                 nn.AdaptiveMaxPool2d,
                 "Takes the maximum",
                 (_OUTPUT_SIZE, _bool("return_indices", False, "Also return where each maximum came from.")),
                 Arithmetic.ADAPTIVE_MAX_POOL,
+                BackwardRule.MAX_ROUTE,
             ),
         )
     ),
@@ -216,5 +223,6 @@ SPATIAL: tuple[LayerSpec, ...] = (
         receptive_field=ReceptiveField.RESAMPLE,
         new_card={"scale_factor": 2.0},
         arithmetic=Arithmetic.RESAMPLE,
+        backward=BackwardRule.LINEAR_MAP,
     ),
 )

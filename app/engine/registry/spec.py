@@ -73,6 +73,23 @@ class Arithmetic(StrEnum):
     FLATTEN = "flatten"  # a copy of one input value
 
 
+class BackwardRule(StrEnum):
+    """How one value of ∂L/∂input is made from the upstream gradient g = ∂L/∂output: picks its worked arithmetic."""
+
+    CONVOLUTION = "convolution"  # Σ over the outputs whose window covers it of g × the kernel weight that touched it
+    TRANSPOSED_CONVOLUTION = "transposed_convolution"  # Σ over the outputs it was spread to of g × kernel weight
+    MAX_ROUTE = "max_route"  # g of every output whose max it won (torch's indices break ties)
+    AVERAGE = "average"  # Σ over the windows covering it of g / that window's divisor
+    GATHER = "gather"  # g at the position its pool index sent it to (MaxUnpool2d)
+    TRANSPOSED_WEIGHTS = "transposed_weights"  # Wᵀg: Σ over outputs f of g[f] · weight[f, i]
+    BATCH_NORM = "batch_norm"  # three terms with batch statistics (direct, through the mean, through the variance)
+    MASK = "mask"  # g where the layer passed x through unchanged (f'(x) = 1), else 0
+    DERIVATIVE = "derivative"  # f'(x) · g
+    SOFTMAX = "softmax"  # Σ_j g_j · y_j (δ_ij − y_i)
+    LOG_SOFTMAX = "log_softmax"  # Σ_j g_j (δ_ij − softmax_i)
+    LINEAR_MAP = "linear_map"  # Σ over outputs of g × the fixed weight this input had in them (Upsample, Flatten)
+
+
 class Kind(StrEnum):
     """How a parameter is written in JSON (and in torch's signature)."""
 
@@ -146,6 +163,8 @@ class LayerSpec:
     # Outputs 0 for every negative input (ReLU, ReLU6): a unit never positive over a batch is dead, passing
     # no gradient back; training jobs report the fraction of such units (app.engine.health).
     can_die: bool = False
+    # How ∂L/∂input is made from ∂L/∂output (the gradient's worked arithmetic; autograd computes it).
+    backward: BackwardRule = BackwardRule.DERIVATIVE
 
     @property
     def name(self) -> str:

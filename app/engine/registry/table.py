@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from .costs import batchnorm_mult_adds, linear_mult_adds
 from .spatial import SPATIAL
-from .spec import REQUIRED, Arithmetic, Category, Kind, LayerSpec, Param, ReceptiveField
+from .spec import REQUIRED, Arithmetic, BackwardRule, Category, Kind, LayerSpec, Param, ReceptiveField
 
 _INPLACE = Param("inplace", Kind.BOOL, False, "Accepted as torch does; layerlab keeps every stage, so the layer works on a copy.")
 
@@ -27,8 +27,8 @@ def _activation(cls: type[nn.Module], doc: str, *params: Param, **more: Any) -> 
 
 SPECS: tuple[LayerSpec, ...] = (
     *SPATIAL,
-    _activation(nn.ReLU, "max(0, x): negatives become 0.", _INPLACE, can_die=True),
-    _activation(nn.ReLU6, "min(max(0, x), 6).", _INPLACE, can_die=True),
+    _activation(nn.ReLU, "max(0, x): negatives become 0.", _INPLACE, can_die=True, backward=BackwardRule.MASK),
+    _activation(nn.ReLU6, "min(max(0, x), 6).", _INPLACE, can_die=True, backward=BackwardRule.MASK),
     _activation(nn.Sigmoid, "1 / (1 + e^−x): squashes to (0, 1)."),
     _activation(nn.Tanh, "tanh(x): squashes to (−1, 1), zero-centred."),
     _activation(
@@ -90,6 +90,7 @@ SPECS: tuple[LayerSpec, ...] = (
         _INPLACE,
         Param("min_value", Kind.FLOAT, None, "Deprecated name of min_val (torch warns); replaces it when given.", nullable=True),
         Param("max_value", Kind.FLOAT, None, "Deprecated name of max_val (torch warns); replaces it when given.", nullable=True),
+        backward=BackwardRule.MASK,
     ),
     _activation(nn.Hardswish, "x·ReLU6(x + 3) / 6: a cheap swish.", _INPLACE),
     *(
@@ -100,10 +101,11 @@ SPECS: tuple[LayerSpec, ...] = (
             (Param("dim", Kind.INT, None, f"Dimension {what} (null: torch's legacy implicit choice).", nullable=True),),
             receptive_field=ReceptiveField.SOFTMAX,
             arithmetic=arithmetic,
+            backward=backward,
         )
-        for cls, doc, what, arithmetic in (
-            (nn.Softmax, "Exponentiates and normalises along dim so the values sum to 1.", "that sums to 1", Arithmetic.SOFTMAX),
-            (nn.LogSoftmax, "log(Softmax(x)) along dim, computed stably.", "to normalise", Arithmetic.LOG_SOFTMAX),
+        for cls, doc, what, arithmetic, backward in (
+            (nn.Softmax, "Exponentiates and normalises along dim so the values sum to 1.", "that sums to 1", Arithmetic.SOFTMAX, BackwardRule.SOFTMAX),
+            (nn.LogSoftmax, "log(Softmax(x)) along dim, computed stably.", "to normalise", Arithmetic.LOG_SOFTMAX, BackwardRule.LOG_SOFTMAX),
         )
     ),
     LayerSpec(
@@ -123,6 +125,7 @@ SPECS: tuple[LayerSpec, ...] = (
         receptive_field=ReceptiveField.EVERYTHING,
         new_card={"out_features": 10},
         arithmetic=Arithmetic.LINEAR,
+        backward=BackwardRule.TRANSPOSED_WEIGHTS,
     ),
     LayerSpec(
         nn.Flatten,
@@ -134,6 +137,7 @@ SPECS: tuple[LayerSpec, ...] = (
         ),
         "Dimensions start_dim … end_dim become their product.",
         receptive_field=ReceptiveField.FLATTEN, arithmetic=Arithmetic.FLATTEN,  # each output value is one input value
+        backward=BackwardRule.LINEAR_MAP,
     ),
     LayerSpec(
         nn.Dropout,
@@ -167,6 +171,7 @@ SPECS: tuple[LayerSpec, ...] = (
         # its whole channel, which the outline does not show.
         receptive_field=ReceptiveField.ELEMENTWISE,
         arithmetic=Arithmetic.BATCH_NORM,
+        backward=BackwardRule.BATCH_NORM,
     ),
 )
 
