@@ -95,9 +95,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(ArgumentError, _argument_error)
     app.add_exception_handler(ModelImportError, _model_import_error)
-    return JSONResponse({"detail": [detail]}, status_code=422)
-
-
     app.add_exception_handler(BackwardError, _backward_error)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(NotFoundError, _status(404))

@@ -54,7 +54,7 @@ class Gradient:
     @classmethod
     def of(cls, t: torch.Tensor) -> Gradient:
         t = t.detach()
-        norm = float(torch.linalg.vector_norm(t.double())) if t.numel() else 0.0
+        norm = float(torch.linalg.vector_norm(t)) if t.numel() else 0.0
         return cls(t, {**tensor_stats(t), "norm": norm if math.isfinite(norm) else None})
 
 
@@ -173,7 +173,12 @@ def gradients(loss: torch.Tensor, backward: Backward, live: list[torch.Tensor], 
 
     A stage the objective does not depend on (nothing flowed back) gets zeros, as ``.grad`` would after ``zero_grad()``.
     """
-    loss.backward()
+    try:
+        loss.backward()
+    except RuntimeError as exc:  # autograd refuses some graphs, e.g. LeakyReLU(inplace=True) with a negative slope
+        message = str(exc).strip().splitlines()[0]
+        hint = " Set inplace to false on the layer it names." if "in-place" in message.lower() or "inplace" in message.lower() else ""
+        raise BackwardError(f"torch's autograd cannot go backward through this pipeline; torch says: {message}{hint}", "loss") from exc
     stages = [Gradient.of(t.grad if t.grad is not None else torch.zeros_like(t)) for t in live]
     params = [
         {name: Gradient.of(p.grad if p.grad is not None else torch.zeros_like(p)) for name, p in m.named_parameters()}

@@ -7,6 +7,7 @@ import { el, byId } from "./dom.js";
 import { parseNpy, float32Text } from "./npy.js";
 import { gridOf, offsetOf, tileValues, rangesOf, paint } from "./stage-grid.js";
 import { renderArithmetic } from "./arithmetic-view.js";
+import { renderGradArithmetic } from "./grad-arithmetic-view.js";
 
 const ZOOMS = ["1", "2", "4", "8", "fit"];
 const cache = new Map(); // values.npy URL → Promise of { shape, data }; a run's URL never changes
@@ -116,7 +117,7 @@ export function mountDetail(store, actions) {
 
   function pick(where) {
     const index = view && view.grid.index(where.t, where.y, where.x);
-    if (index && view.d.stage > 0) actions.setDetail({ picked: index });
+    if (index && (view.d.stage > 0 || view.backward)) actions.setDetail({ picked: index });
   }
 
   ui.grid.addEventListener("mousemove", (ev) => { const at = cellAt(ev); if (at) show(at); });
@@ -143,11 +144,13 @@ export function mountDetail(store, actions) {
     const answer = answerOf(state, d);
     const layer = d.stage > 0 ? answer.layers[d.stage - 1] : null;
     const shape = layer ? layer.output_shape : answer.input.shape;
-    const [values, cmaps] = await Promise.all([stageValues(`/api/runs/${answer.run_id}/stages/${d.stage}/values.npy`), loadPalettes()]);
+    const backward = state.direction === "backward" && Boolean(answer.input.grad); // the gradients, not the outputs
+    const file = backward ? "grads.npy" : "values.npy";
+    const [values, cmaps] = await Promise.all([stageValues(`/api/runs/${answer.run_id}/stages/${d.stage}/${file}`), loadPalettes()]);
     if (store.state.detail !== d) return; // a newer state is being drawn
     const samples = shape.length === 4 || shape.length === 2 ? shape[0] : 1;
     const grid = gridOf(shape, Math.min(d.sample, samples - 1));
-    ui.title.textContent = `Stage ${d.stage}: ${layer ? layer.module : "input"} · ${shape.join("×")}`;
+    ui.title.textContent = `${backward ? "∂loss/∂ " : ""}Stage ${d.stage}: ${layer ? layer.module : "input"} · ${shape.join("×")}`;
     ui.formula.textContent = layer ? `Output size: ${layer.size_formula}` : "The input.";
     ui.sample.value = String(Math.min(d.sample, samples - 1));
     ui.sample.max = String(samples - 1);
@@ -155,7 +158,10 @@ export function mountDetail(store, actions) {
     [ui.lo.hidden, ui.hi.hidden] = [d.normalize !== "fixed", d.normalize !== "fixed"];
     for (const b of ui.zoom.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.zoom === d.zoom));
     if (!dialog.open) dialog.showModal();
-    ui.arith.hidden = d.stage === 0; // the input has no arithmetic; a layer's panel keeps its place, so fit is stable
+    // The input has no forward arithmetic (its gradient has one); a layer's panel keeps its place, so fit is stable.
+    ui.arith.hidden = d.stage === 0 && !backward;
+    ui.arith.dataset.testid = backward ? "grad-arithmetic" : "arithmetic";
+    ui.arith.setAttribute("aria-label", backward ? "How the chosen gradient value was made" : "Arithmetic of the chosen output");
     const zoom = d.zoom === "fit" ? fitZoom(grid, ui.grid) : Number(d.zoom);
     const { cmap, ranges } = rangesOf(values, grid, d.normalize, d.fixed);
     if (d.normalize !== "fixed") [ui.lo.value, ui.hi.value] = [ranges[0][0], ranges[0][1]].map((v) => float32Text(Math.fround(v)));
@@ -173,13 +179,14 @@ export function mountDetail(store, actions) {
     });
     ui.grid.replaceChildren(...figures);
     Object.assign(ui.grid.dataset, { stage: d.stage, sample: ui.sample.value }); // what is drawn, for tests and styles
-    view = { d, answer, values, grid, zoom, figures };
+    view = { d, answer, values, grid, zoom, figures, backward };
     show({ t: Math.min(cursor.t, grid.tiles - 1), y: Math.min(cursor.y, grid.rows - 1), x: Math.min(cursor.x, grid.cols - 1) });
-    if (!d.picked) ui.arith.replaceChildren(el("p", { class: "hint", text: "Click a value (or press Enter) to see how torch computed it." }));
+    if (!d.picked) ui.arith.replaceChildren(el("p", { class: "hint", text: `Click a value (or press Enter) to see how ${backward ? "autograd" : "torch"} computed it.` }));
+    else if (backward) renderGradArithmetic(ui.arith, { answer, stage: d.stage, index: d.picked });
     else renderArithmetic(ui.arith, { answer, stage: d.stage, index: d.picked, grid, values: stageValues,
       move: (index) => actions.setDetail({ picked: index }) });
     dialog.focus();
   }
 
-  store.subscribe((state) => render(state).catch((err) => { ui.readout.textContent = `Cannot show this stage: ${err.message}`; }), ["detail", "run"]);
+  store.subscribe((state) => render(state).catch((err) => { ui.readout.textContent = `Cannot show this stage: ${err.message}`; }), ["detail", "run", "direction"]);
 }

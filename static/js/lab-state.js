@@ -4,7 +4,7 @@
 import { createStore } from "./store.js";
 import { ACTIVATIONS, activationActions } from "./activations.js";
 
-const PERSISTED = ["input", "layers", "compare", "seed", "mode", "view", "example"];
+const PERSISTED = ["input", "layers", "compare", "seed", "mode", "view", "example", "direction", "backward"];
 
 const INITIAL = {
   input: { source: "tensor", data: [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]], shape: [1, 1, 4, 4] },
@@ -16,6 +16,11 @@ const INITIAL = {
   // sample null: the whole batch of pictures, item 0's channels
   view: { colormap: "auto", normalize: "per_channel", sample: null },
   example: null,
+  // forward: the stages show their outputs; backward: ∂loss/∂ each stage's output (the run asks for "backward")
+  direction: "forward",
+  // what backward differentiates: a loss of GET /api/losses against `target` ("" = "label" for CIFAR-10 inputs,
+  // else the first output value), or loss "output": the one output value at index `target` ("0,3")
+  backward: { loss: "CrossEntropyLoss", target: "" },
   // --- this tab only (not in the URL) ---
   catalogue: {}, // layer type → its entry of GET /api/layers, in the registry's order
   errors: [], // refusals: { pipeline: "layers" | "compare" | null, position: 0-based card or null, message }
@@ -47,6 +52,8 @@ export function labActions(store) {
     stopCompare: () => update({ compare: null, errors: [] }),
     setSeed: (seed) => update({ seed }),
     setMode: (mode) => update({ mode }),
+    setDirection: (direction) => update({ direction }),
+    setBackward: (changes) => update((s) => ({ backward: { ...s.backward, ...changes } })),
     setView: (changes) => update((s) => ({ view: { ...s.view, ...changes } })),
     refuse: (errors) => update({ errors }),
     setRunning: (running) => update({ running }),

@@ -13,6 +13,7 @@ import { mountExamples } from "./examples.js";
 import { mountActivations } from "./activations.js";
 import { mountTrainLink } from "./train-link.js";
 import { mountAttribution } from "./attribution.js";
+import { backwardRequest, mountBackward } from "./backward.js";
 
 /** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
 function localRefusals(which, layers, catalogue) {
@@ -64,9 +65,13 @@ function mountLab(store, actions) {
     const s = store.state;
     const comparing = Array.isArray(s.compare);
     const local = [...localRefusals("layers", s.layers, s.catalogue), ...(comparing ? localRefusals("compare", s.compare, s.catalogue) : [])];
+    let backward = null;
+    if (s.direction === "backward") {
+      try { backward = backwardRequest(s); } catch (err) { local.push({ pipeline: null, position: null, message: err.message }); }
+    }
     actions.refuse(local);
     if (local.length) return null;
-    const payload = (layers) => ({ input: s.input, layers, seed: s.seed, mode: s.mode });
+    const payload = (layers) => ({ input: s.input, layers, seed: s.seed, mode: s.mode, ...(backward ? { backward } : {}) });
     const text = comparing ? `Running A (${s.layers.length}) and B (${s.compare.length} layers)…` : `Running ${s.layers.length} layer(s)…`;
     actions.setRunning(true);
     try {
@@ -102,6 +107,7 @@ function mountLab(store, actions) {
   mountExamples(store, actions, { run, showCurves });
   mountTrainLink(store, $("train-this"));
   mountAttribution(store, actions);
+  mountBackward(store, actions, run);
   store.subscribe(renderControls, ["compare", "seed", "mode", "view", "running"]);
   store.subscribe(renderGlobalErrors, ["errors"]);
   persistInUrl(store);

@@ -55,12 +55,14 @@ let warming = []; // the maps of the latest run, asked for before its DOM exists
  */
 export function prefetchMaps(answer, view) {
   const urls = [answer.input.image_url, ...answer.layers.map((l) => l.image_url)];
+  if (answer.input.grad) urls.push(answer.input.grad.image_url, ...answer.layers.map((l) => l.grad.image_url));
   warming = [...warming.slice(-32), ...urls.filter(Boolean).map((url) => Object.assign(new Image(), { src: mapUrl(url, view) }))];
 }
 
 function statsLine(s) {
   if (!s) return "";
-  return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%`;
+  const norm = s.norm !== undefined ? ` · norm ${num(s.norm)}` : ""; // a gradient's statistics carry its L2 norm
+  return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%${norm}`;
 }
 
 function image(url, view, alt, stageIndex, testid) {
@@ -128,16 +130,22 @@ function difference(a, b) {
   return { differs: false, text: parts.join("; ") };
 }
 
+/** What a stage shows: its output, or with Backward (and a run that has them) ∂loss/∂ its output. */
+const shown = (s, backward) => (backward && s.grad ? { url: s.grad.image_url, stats: s.grad.stats, values: s.grad.values }
+  : { url: s.image_url, stats: s.stats, values: s.values });
+
 /** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. */
-function stageRow(res, view, b = false) {
-  const items = [stage({ index: 0, title: "input", shape: res.input.shape, url: res.input.image_url,
-    stats: res.input.stats, values: res.input.values, b, view })];
-  let prev = res.input.image_url;
+function stageRow(res, view, b = false, backward = false) {
+  const input = shown(res.input, backward);
+  const items = [stage({ index: 0, title: backward ? "∂loss/∂input" : "input", shape: res.input.shape, url: input.url,
+    stats: input.stats, values: input.values, b, view })];
+  let prev = input.url;
   for (const l of res.layers) {
-    items.push(stage({ index: l.index, title: l.module, shape: l.output_shape, inShape: l.input_shape, prevUrl: prev,
-      url: l.image_url, stats: l.stats, values: l.values, indices: l.indices, notes: l.notes, b, view, formula: l.size_formula,
-      facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
-    prev = l.image_url;
+    const here = shown(l, backward);
+    items.push(stage({ index: l.index, title: backward && l.grad ? `∂loss/∂ ${l.module}` : l.module, shape: l.output_shape, inShape: l.input_shape,
+      prevUrl: prev, url: here.url, stats: here.stats, values: here.values, indices: backward ? null : l.indices, notes: l.notes, b, view,
+      formula: l.size_formula, facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
+    prev = here.url;
   }
   return items;
 }
@@ -146,13 +154,13 @@ function stageRow(res, view, b = false) {
  * Shows a run: pipeline A's answer, and with B's (same input) both rows aligned stage by stage.
  * Each row is `data-pipeline` "a" or "b"; receptive.js outlines fields on them.
  */
-function renderRun({ a, b }, view) {
-  const itemsA = stageRow(a.answer, view);
+function renderRun({ a, b }, view, backward) {
+  const itemsA = stageRow(a.answer, view, false, backward);
   const rows = [el("div", { class: "stage-row", "data-pipeline": "a" }, itemsA)];
   const box = byId("stages");
   box.classList.toggle("compare", Boolean(b));
   if (b) {
-    const itemsB = stageRow(b.answer, view, true);
+    const itemsB = stageRow(b.answer, view, true, backward);
     rows[0].prepend(el("div", { class: "row-label", style: { gridRow: "1" }, text: "A" }));
     rows.push(el("div", { class: "stage-row", "data-pipeline": "b" }, el("div", { class: "row-label", style: { gridRow: "2" }, text: "B" }), itemsB));
     itemsA.forEach((n, k) => Object.assign(n.style, { gridRow: "1", gridColumn: String(k + 2) }));
@@ -178,18 +186,26 @@ function renderRun({ a, b }, view) {
   byId("sample").max = Math.max(0, a.answer.input.shape[0] - 1);
 }
 
+/** ∂loss/∂ the layer's parameters, all together: √(Σ norm²), as clip_grad_norm_ measures. */
+const paramNorm = (l) => (l.param_grads ? Math.sqrt(Object.values(l.param_grads).reduce((a, g) => a + (g.stats.norm ?? 0) ** 2, 0)) : null);
+
 function traceTable(res, testid = "trace-table") {
-  const head = el("tr", {}, ["Layer (type:depth-idx)", "Input shape", "Output shape", "Output size", "Param #", "Mult-Adds", "Time (ms)"].map((h) => el("th", { scope: "col", text: h })));
+  const grads = Boolean(res.input.grad);
+  const names = ["Layer (type:depth-idx)", "Input shape", "Output shape", "Output size", "Param #", "Mult-Adds", "Time (ms)",
+    ...(grads ? ["Grad norm", "Param grad norm"] : [])];
+  const head = el("tr", {}, names.map((h) => el("th", { scope: "col", text: h })));
   const rows = res.layers.map((l) => el("tr", {},
     el("td", { text: `${l.type}: 1-${l.index}` }), el("td", { text: `[${l.input_shape.join(", ")}]` }),
     el("td", { text: `[${l.output_shape.join(", ")}]` }), el("td", { class: "formula", testid: "formula", text: l.size_formula }),
     el("td", { class: "n", text: big(l.params) }),
-    el("td", { class: "n", text: big(l.mult_adds) }), el("td", { class: "n", text: l.time_ms.toFixed(2) })));
+    el("td", { class: "n", text: big(l.mult_adds) }), el("td", { class: "n", text: l.time_ms.toFixed(2) }),
+    grads ? el("td", { class: "n", testid: "grad-norm", text: num(l.grad.stats.norm) }) : null,
+    grads ? el("td", { class: "n", text: num(paramNorm(l)) }) : null));
   const tp = res.layers.reduce((a, l) => a + l.params, 0);
   const tm = res.layers.reduce((a, l) => a + l.mult_adds, 0);
   const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
     el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td"), el("td", { class: "n", text: big(tp) }),
-    el("td", { class: "n", text: big(tm) }), el("td"));
+    el("td", { class: "n", text: big(tm) }), el("td"), ...(grads ? [el("td", { class: "n", text: num(res.input.grad.stats.norm) }), el("td")] : []));
   return el("table", { class: "trace", testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
 }
 
@@ -212,10 +228,10 @@ async function copyCode(code) {
 /** Renders state.run into #stages, #trace and #code, and re-fetches the maps when state.view changes. */
 export function mountResults(store) {
   store.subscribe((state, changed) => {
-    if (changed.includes("run") && state.run) renderRun(state.run, state.view);
+    if ((changed.includes("run") || changed.includes("direction")) && state.run) renderRun(state.run, state.view, state.direction === "backward");
     else if (changed.includes("view")) {
       for (const img of byId("stages").querySelectorAll("img.map")) img.src = mapUrl(img.dataset.src, state.view);
     }
-  }, ["run", "view"]);
+  }, ["run", "view", "direction"]);
   byId("copy-code").addEventListener("click", () => store.state.run && copyCode(store.state.run.a.answer.code));
 }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ... import __version__
+from ...engine.losses import LOSSES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -43,7 +44,8 @@ def api_docs(request: Request) -> HTMLResponse:
 
 def _page(request: Request, template: str) -> HTMLResponse:
     # Jinja2Templates autoescapes .html templates: a value rendered into a page is never markup.
-    return request.app.state.templates.TemplateResponse(request, template, {"version": __version__})
+    context = {"version": __version__, "losses": list(LOSSES)}  # the lab's loss picker for Backward
+    return request.app.state.templates.TemplateResponse(request, template, context)
 
 
 @router.get("/favicon.ico")
