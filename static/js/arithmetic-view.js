@@ -10,7 +10,8 @@ import { offsetOf } from "./stage-grid.js";
 const records = new Map(); // arithmetic URL → Promise of its record
 const SMALL_INPUT = 32 * 32; // input planes up to this many values are written out, window and all
 
-function fetchRecord(url) {
+/** A record of the server's arithmetic endpoints, by URL (cached: a run's URL never changes); errors in words. */
+export function fetchRecord(url) {
   if (!records.has(url)) {
     records.set(url, fetch(url).then(async (r) => {
       const body = await r.json();

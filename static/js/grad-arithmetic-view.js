@@ -5,21 +5,9 @@
 
 import { el } from "./dom.js";
 import { float32Text } from "./npy.js";
+import { fetchRecord } from "./arithmetic-view.js";
 
-const records = new Map(); // URL → Promise of the record (a run's URL never changes)
 const SHOWN_TERMS = 24;
-
-function fetchRecord(url) {
-  if (!records.has(url)) {
-    records.set(url, fetch(url).then(async (r) => {
-      const body = await r.json();
-      if (!r.ok) throw new Error(Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail);
-      return body;
-    }));
-    if (records.size > 200) records.delete(records.keys().next().value);
-  }
-  return records.get(url);
-}
 
 const short = (v) => (v === null || v === undefined ? "—" : float32Text(Math.fround(v)));
 const brief = (v) => (v === null || v === undefined ? "·" : String(Number(v.toPrecision(4))));
