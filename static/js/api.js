@@ -62,6 +62,11 @@ export const api = {
   cifarItem: (split, index) => request("GET", `/api/datasets/cifar10/${split}/${index}`),
   cifarClass: (split, name, offset, limit) =>
     request("GET", `/api/datasets/cifar10/${split}?${new URLSearchParams({ class_name: name, offset, limit })}`),
+  /** GET /api/models: shipped networks first, then imported ones (newest first), then each job's latest checkpoint. */
+  models: async () => (await request("GET", "/api/models")).models,
+  model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
+  /** POST /api/models with a FormData of `architecture` | `onnx` | `layers`, `weights`, `name`, `input_shape`. */
+  importModel: (form) => request("POST", "/api/models", form, true),
   upload: (file) => {
     const form = new FormData();
     form.append("file", file);

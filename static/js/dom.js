@@ -34,6 +34,17 @@ export const allByTestId = (root, id) => [...root.querySelectorAll(`[data-testid
 /** An id for pairing a <label> with its field, unique on the page. */
 export const uniqueId = (prefix = "f") => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
+/** Makes `zone` take files dropped on it: `take([...files])`; it has the class `over` while files are dragged over it. */
+export function dropZone(zone, take) {
+  zone.addEventListener("dragover", (ev) => { ev.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    zone.classList.remove("over");
+    take([...ev.dataTransfer.files]);
+  });
+}
+
 /** Shows or hides `node` (the hidden attribute), optionally setting its text. */
 export function show(node, visible, text) {
   node.hidden = !visible;

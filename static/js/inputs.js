@@ -3,7 +3,7 @@
 // many thumbnails are shown belong to this view alone.
 
 import { api } from "./api.js";
-import { busy, el, byId as $ } from "./dom.js";
+import { busy, dropZone, el, byId as $ } from "./dom.js";
 
 function describeInput(input) {
   if (input.source === "upload") return `Uploaded image ${input.upload_id.slice(0, 8)}…${input.resize ? ` resized to ${input.resize.join("×")}` : ""}`;
@@ -172,14 +172,7 @@ export function mountInputs(store, actions) {
     });
   }
   $("upload-input").addEventListener("change", (ev) => ev.target.files[0] && uploadFile(ev.target.files[0]));
-  const drop = $("drop");
-  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (ev) => {
-    ev.preventDefault();
-    drop.classList.remove("over");
-    if (ev.dataTransfer.files[0]) uploadFile(ev.dataTransfer.files[0]);
-  });
+  dropZone($("drop"), (files) => files[0] && uploadFile(files[0]));
   for (const id of ["upload-h", "upload-w", "upload-grey"]) {
     $(id).addEventListener("change", () => store.state.input.source === "upload" && setUploadInput(store.state.input.upload_id));
   }

@@ -4,7 +4,7 @@
 import { createStore } from "./store.js";
 import { ACTIVATIONS, activationActions } from "./activations.js";
 
-const PERSISTED = ["input", "layers", "compare", "seed", "mode", "view", "example", "direction", "backward"];
+const PERSISTED = ["input", "layers", "compare", "seed", "mode", "view", "example", "direction", "backward", "weights_from", "compare_weights_from"];
 
 const INITIAL = {
   input: { source: "tensor", data: [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]], shape: [1, 1, 4, 4] },
@@ -21,6 +21,9 @@ const INITIAL = {
   // what backward differentiates: a loss of GET /api/losses against `target` ("" = "label" for CIFAR-10 inputs,
   // else the first output value), or loss "output": the one output value at index `target` ("0,3")
   backward: { loss: "CrossEntropyLoss", target: "" },
+  // the trained weights pipeline A runs with ({ model_id } or { job_id, epoch? }), null: torch's init under `seed`
+  weights_from: null,
+  compare_weights_from: null, // the same for pipeline B
   // --- this tab only (not in the URL) ---
   catalogue: {}, // layer type → its entry of GET /api/layers, in the registry's order
   errors: [], // refusals: { pipeline: "layers" | "compare" | null, position: 0-based card or null, message }
@@ -34,6 +37,7 @@ const INITIAL = {
   // the Attribution view (attribution.js): what to ask, the answer for run `forRun`, the Grad-CAM cell picked
   attribution: { method: "saliency", target: null, layer: null, steps: 50, opacity: 0.5, answer: null, forRun: null,
     cell: null, error: null, busy: false, classes: null },
+  models: null, // the Networks panel's list: { models: [...GET /api/models] } or { error, models: [] }; null: not loaded yet
 };
 
 export const createLabStore = () => createStore(INITIAL);
@@ -44,12 +48,15 @@ export function labActions(store) {
   return {
     setCatalogue: (catalogue) => update({ catalogue }),
     /** Persisted fields at once (an example, a pasted link): no B and no example unless given; old refusals go. */
-    load: (saved) => update({ compare: null, example: null, errors: [], checks: null, ...saved }),
+    load: (saved) => update({ compare: null, example: null, weights_from: null, compare_weights_from: null, errors: [], checks: null, ...saved }),
     setInput: (input) => update({ input }),
     /** `which`: "layers" (pipeline A) or "compare" (B). Editing a pipeline clears its stale refusals. */
     setPipeline: (which, layers) => update({ [which]: layers, errors: [] }),
     startCompare: () => update((s) => ({ compare: structuredClone(s.layers) })), // B starts as a copy of A
-    stopCompare: () => update({ compare: null, errors: [] }),
+    stopCompare: () => update({ compare: null, compare_weights_from: null, errors: [] }),
+    /** Trained weights for pipeline `which` ("layers" or "compare"): { model_id } or { job_id, epoch? }; null: untrained. */
+    setWeights: (which, weightsFrom) => update({ [which === "compare" ? "compare_weights_from" : "weights_from"]: weightsFrom, errors: [] }),
+    setModels: (models) => update({ models }),
     setSeed: (seed) => update({ seed }),
     setMode: (mode) => update({ mode }),
     setDirection: (direction) => update({ direction }),
@@ -57,7 +64,8 @@ export function labActions(store) {
     setView: (changes) => update((s) => ({ view: { ...s.view, ...changes } })),
     refuse: (errors) => update({ errors }),
     setRunning: (running) => update({ running }),
-    showRun: (run) => update({ run, selection: null, detail: null }),
+    /** A new run keeps the value outlined and the stage opened when every stage has the shape it had (new weights, same net). */
+    showRun: (run) => update((s) => (sameStages(s.run, run) ? { run } : { run, selection: null, detail: null })),
     openDetail: ({ pipeline, stage }) => update((s) => ({ detail: { pipeline, stage, sample: s.view.sample ?? 0, zoom: "fit", normalize: "per_channel", fixed: null, picked: null } })),
     setDetail: (changes) => update((s) => ({ detail: { ...s.detail, ...changes } })),
     closeDetail: () => update({ detail: null }),
@@ -66,6 +74,14 @@ export function labActions(store) {
     setAttribution: (changes) => update((s) => ({ attribution: { ...s.attribution, ...changes } })),
     ...activationActions(store),
   };
+}
+
+const shapesOf = (part) => part && [part.answer.input.shape, ...part.answer.layers.map((l) => l.output_shape)];
+
+/** Whether two runs have the same stages, shape for shape, in A and in B. */
+export function sameStages(old, run) {
+  if (!old || !run) return false;
+  return ["a", "b"].every((k) => JSON.stringify(shapesOf(old[k])) === JSON.stringify(shapesOf(run[k])));
 }
 
 function toBase64Url(text) {
@@ -92,11 +108,15 @@ export function stateFromHash(hash) {
   }
 }
 
-/** Keeps the URL hash in step with the persisted state (replaceState: no history entry per edit). */
+/**
+ * Keeps the URL hash in step with the persisted state (replaceState: no history entry per edit),
+ * from now: a state the page started from (a first visit's network, a ?model= link) is in it at once.
+ */
 export function persistInUrl(store) {
   const write = (s) => {
     const saved = Object.fromEntries(PERSISTED.map((k) => [k, s[k]]));
     history.replaceState(null, "", `#s=${toBase64Url(JSON.stringify(saved))}`);
   };
+  write(store.state);
   return store.subscribe(write, PERSISTED);
 }

@@ -14,6 +14,9 @@ import { mountActivations } from "./activations.js";
 import { mountTrainLink } from "./train-link.js";
 import { mountAttribution } from "./attribution.js";
 import { backwardRequest, mountBackward } from "./backward.js";
+import { firstVisit, fromModel, linkedModel, linkedState, loadModels, mountModels } from "./models.js";
+import { mountImport } from "./model-import.js";
+import { mountPrediction } from "./prediction.js";
 
 /** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
 function localRefusals(which, layers, catalogue) {
@@ -56,7 +59,22 @@ function renderControls(state) {
   $("run").disabled = state.running;
 }
 
+/** Answers of the last few runs by request, so going back to weights or layers just seen is instant. */
+function answerCache(size = 16) {
+  const answers = new Map();
+  return {
+    get: (key) => answers.get(key),
+    put(key, value) {
+      answers.delete(key);
+      answers.set(key, value);
+      if (answers.size > size) answers.delete(answers.keys().next().value);
+    },
+  };
+}
+
 function mountLab(store, actions) {
+  const cache = answerCache();
+  let latest = 0; // the newest run asked for: an older one answering later is not drawn over it
   /**
    * Sends pipeline A (and B on the same input when comparing); refusals go on the offending cards.
    * Resolves to A's answer with B's as `.b`, or null when refused.
@@ -71,21 +89,33 @@ function mountLab(store, actions) {
     }
     actions.refuse(local);
     if (local.length) return null;
-    const payload = (layers) => ({ input: s.input, layers, seed: s.seed, mode: s.mode, ...(backward ? { backward } : {}) });
+    const payload = (layers, weights) => ({ input: s.input, layers, seed: s.seed, mode: s.mode,
+      ...(weights ? { weights_from: weights } : {}), ...(backward ? { backward } : {}) });
+    const id = ++latest;
+    const part = (answer, layers, weights) => ({ answer, layers, weights });
     const text = comparing ? `Running A (${s.layers.length}) and B (${s.compare.length} layers)…` : `Running ${s.layers.length} layer(s)…`;
+    const key = JSON.stringify([payload(s.layers, s.weights_from), comparing && payload(s.compare, s.compare_weights_from)]);
+    const seen = cache.get(key);
+    if (seen) {
+      actions.showRun({ ...seen, input: s.input });
+      return { ...seen.a.answer, b: seen.b && seen.b.answer };
+    }
     actions.setRunning(true);
     try {
       // Each answer's maps are asked for the moment it arrives, before anything is drawn.
-      const send = (layers) => api.run(payload(layers), s.view).then((answer) => (prefetchMaps(answer, s.view), answer));
-      const [a, b] = await busy(text, () => Promise.allSettled([send(s.layers), comparing ? send(s.compare) : null]));
+      const send = (layers, weights) => api.run(payload(layers, weights), s.view).then((answer) => (prefetchMaps(answer, s.view), answer));
+      const [a, b] = await busy(text, () => Promise.allSettled([send(s.layers, s.weights_from), comparing ? send(s.compare, s.compare_weights_from) : null]));
+      if (id !== latest) return null;
       const refused = [...(a.status === "rejected" ? apiRefusals("layers", a.reason) : []),
         ...(b.status === "rejected" ? apiRefusals("compare", b.reason) : [])];
       if (refused.length) { actions.refuse(refused); return null; }
       // The layers that were sent are drawn with their answer: the cards may change while it runs.
-      actions.showRun({ a: { answer: a.value, layers: s.layers }, b: comparing ? { answer: b.value, layers: s.compare } : null });
+      const shown = { a: part(a.value, s.layers, s.weights_from), b: comparing ? part(b.value, s.compare, s.compare_weights_from) : null };
+      cache.put(key, shown);
+      actions.showRun({ ...shown, input: s.input });
       return { ...a.value, b: b.value };
     } finally {
-      actions.setRunning(false);
+      if (id === latest) actions.setRunning(false);
     }
   }
 
@@ -108,6 +138,11 @@ function mountLab(store, actions) {
   mountTrainLink(store, $("train-this"));
   mountAttribution(store, actions);
   mountBackward(store, actions, run);
+  mountPrediction(store);
+  const reloadModels = () => loadModels(api, actions);
+  let networks = null;
+  const openImport = mountImport({ api, open: (model) => networks.pick(fromModel(model)), imported: reloadModels });
+  networks = mountModels(store, actions, { run, openImport });
   store.subscribe(renderControls, ["compare", "seed", "mode", "view", "running"]);
   store.subscribe(renderGlobalErrors, ["errors"]);
   persistInUrl(store);
@@ -146,10 +181,29 @@ function mountLab(store, actions) {
   return run;
 }
 
+/**
+ * With no state in the hash: the model a link names (`/?model=<id>&index=<n>`, the query then
+ * dropped: the hash carries it from here), else the shipped trained network on a first visit, else null.
+ */
+async function startingState(models, linked) {
+  if (linked) {
+    history.replaceState(null, "", location.pathname);
+    try {
+      return linkedState(await api.model(linked.model_id), linked.index);
+    } catch (err) {
+      show($("global-error"), true, `The link names model ${linked.model_id}, which this server cannot open: ${err.message}`);
+      return null;
+    }
+  }
+  return firstVisit(models);
+}
+
 async function start() {
   const store = createLabStore();
   const actions = labActions(store);
   let catalogue;
+  const modelsAsked = api.models(); // with the catalogue: a first visit opens the trained network
+  loadModels(api, actions, modelsAsked);
   try {
     catalogue = await api.catalogue();
   } catch (err) {
@@ -159,12 +213,14 @@ async function start() {
   actions.setCatalogue(catalogue);
   typeOptions($("add-type"), catalogue);
   typeOptions($("add-type-b"), catalogue);
-  const saved = stateFromHash(location.hash);
+  const linked = linkedModel(location.search);
+  // Only a first visit waits for the list of networks (asked for with the catalogue): it may open one.
+  const saved = stateFromHash(location.hash) ?? (await startingState(await modelsAsked.catch(() => null), linked));
   if (saved) actions.load(saved);
   const run = mountLab(store, actions);
   document.body.dataset.readyMs = String(Math.round(performance.now())); // navigation start → usable
   document.body.dataset.ready = "true";
-  if (saved) run();
+  if (saved) run().then((answer) => linked && answer && $("results").scrollIntoView({ block: "start" })); // a script's link shows the network
 }
 
 start();

@@ -1,5 +1,6 @@
 // The lab's "Train this pipeline": once a run shows that the pipeline ends in 10 outputs per sample
-// (one score per CIFAR-10 class), it opens /training with these layers in the start form.
+// (one score per CIFAR-10 class), it opens /training with these layers in the start form (and, with
+// a network's weights picked, `model=<id>`: training starts from them).
 
 const CLASSES = 10;
 
@@ -23,7 +24,9 @@ export function mountTrainLink(store, button) {
   };
   button.addEventListener("click", () => {
     const { layers } = trainable(store.state);
-    if (layers) location.assign(`/training?${new URLSearchParams({ layers: JSON.stringify(layers) })}`);
+    if (!layers) return;
+    const model = store.state.weights_from?.model_id; // the network's weights to train on from
+    location.assign(`/training?${new URLSearchParams({ layers: JSON.stringify(layers), ...(model ? { model } : {}) })}`);
   });
   store.subscribe(render, ["run", "layers"]);
   render(store.state);

@@ -22,5 +22,7 @@ export const EXAMPLE_14 = Object.freeze({
   epochs: 1,
   max_steps: null,
   seed: 0,
+  schedule: "constant",
+  augment: [],
   probe: { source: "cifar10", split: "test", index: 0 },
 });

@@ -37,7 +37,8 @@ export function formView(store, actions, { start }) {
   });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const config = { ...store.state.draft, optimizer: byId("f-optimizer").value };
+    const config = { ...store.state.draft, optimizer: byId("f-optimizer").value, schedule: byId("f-schedule").value,
+      augment: [...form.querySelectorAll("input[name=augment]:checked")].map((box) => box.value) };
     for (const name of NUMBERS) {
       const text = byId(`f-${name}`).value.trim();
       config[name] = text === "" && name === "max_steps" ? null : Number(text);
@@ -49,6 +50,8 @@ export function formView(store, actions, { start }) {
   const fill = ({ draft }) => {
     if (!draft) return;
     byId("f-optimizer").value = draft.optimizer;
+    byId("f-schedule").value = draft.schedule ?? "constant";
+    for (const box of form.querySelectorAll("input[name=augment]")) box.checked = (draft.augment ?? []).includes(box.value);
     for (const name of NUMBERS) byId(`f-${name}`).value = draft[name] ?? "";
     probe.value = draft.probe.index ?? 0;
     json.value = JSON.stringify(draft.layers, null, 1);
@@ -62,7 +65,7 @@ export function formView(store, actions, { start }) {
       return el("li", { class: errors.length ? "refused" : null, "data-testid": "train-layer" },
         el("code", { text: layerText(layer) }), errors.map((m) => el("div", { class: "field-msg", text: m })));
     }));
-    for (const name of ["optimizer", ...NUMBERS, "probe"]) {
+    for (const name of ["optimizer", "schedule", "augment", "weights_from", ...NUMBERS, "probe"]) {
       byId(`f-${name}`).setAttribute("aria-invalid", String(formErrors.some((e) => e.field === name)));
     }
     const box = byId("form-error");

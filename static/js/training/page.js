@@ -16,6 +16,8 @@ import { runsListView } from "./runs-list.js";
 import { checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from "./state.js";
 import { createStreams } from "./stream.js";
 import { viewControls } from "./view-controls.js";
+import { dataNoteView } from "./data-note.js";
+import { startFromView } from "./start-from.js";
 
 /** Starting and cancelling carry the API token when the page has one (LAYERLAB_API_TOKEN on the server). */
 const auth = (token) => (token ? { authorization: `Bearer ${token}` } : {});
@@ -98,8 +100,11 @@ async function start() {
   store.subscribe((s) => streams.follow([...new Set([...s.shown, s.focus].filter(Boolean))]), ["shown", "focus"]);
   store.subscribe(checkpointLoader(actions), ["focus", "epochs", "probeEpoch", "checkpointRuns"]);
 
+  dataNoteView(store);
   actions.setDraft(firstDraft());
-  await Promise.all([api.cifar().then((info) => actions.setClasses(info.classes), () => null), refresh()]);
+  const models = api.models().catch(() => []); // "start from": none when the server lists none
+  await Promise.all([api.cifar().then((info) => actions.setDataset(info), () => null), refresh(),
+    models.then((list) => startFromView(store, actions, list))]);
   addEventListener("focus", refresh); // runs started elsewhere (another tab, the API) show on coming back
   document.body.dataset.ready = "true";
 }

@@ -7,6 +7,7 @@ export const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 const INITIAL = {
   classes: [], // CIFAR-10 class names, in label order
+  dataset: null, // GET /api/datasets/cifar10: { source, classes, splits }, what jobs train on
   draft: null, // the start form's values: a job config (POST /api/jobs body)
   formErrors: [], // refusals of POST /api/jobs: { field: "lr", "layers", …, position: 0-based layer or null, message }
   starting: false,
@@ -63,7 +64,7 @@ export function trainingActions(store) {
   const update = (changes) => store.update(changes);
   const patchJob = (id, changes) => update((s) => ({ jobs: { ...s.jobs, [id]: { ...s.jobs[id], ...changes } } }));
   return {
-    setClasses: (classes) => update({ classes }),
+    setDataset: (dataset) => update({ dataset, classes: dataset.classes }),
     setDraft: (draft) => update({ draft, formErrors: [] }),
     setStarting: (starting) => update({ starting }),
     askToken: () => update({ tokenAsked: true }),
