@@ -22,7 +22,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    import os
+
     import uvicorn
+
+    # The app reads its settings itself (in each of uvicorn's worker processes): it must know the
+    # interface it listens on, which decides whether job routes need a token (app/api/deps.py).
+    os.environ["LAYERLAB_HOST"] = args.host
 
     uvicorn.run("app.main:app", host=args.host, port=args.port, log_level=args.log_level, workers=args.workers)
 

@@ -27,5 +27,14 @@ class FieldError(Exception):
         self.path = path
 
 
+class ConflictError(Exception):
+    """The request does not fit the thing's state, e.g. cancelling a finished job (409). ``fields``
+    go into the answer beside ``detail`` (a job's final ``status``)."""
+
+    def __init__(self, message: str, **fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 class StorageFullError(Exception):
     """The data disk is full: nothing was written (507)."""

@@ -30,7 +30,7 @@ from .runs import RunStore, StageMaps
 from .runs.attributions import AttributionStore
 from .services import Services
 from .settings import Settings
-from .storage import prune_periodically
+from .retention import prune_periodically
 
 log = logging.getLogger("layerlab")
 

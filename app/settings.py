@@ -15,6 +15,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class JobBackendKind(StrEnum):
     LOCAL = "local"  # child processes of the server
     RAY = "ray"  # a Ray cluster, through Ray Jobs (app/jobs/ray_backend.py)
@@ -60,7 +63,13 @@ class Settings(BaseSettings):
         default=False, description="Let torchvision download the official CIFAR-10 archive."
     )
     api_token: str | None = Field(
-        default=None, description="When set, starting and cancelling jobs need this bearer token."
+        default=None, description="When set, starting and cancelling jobs need this bearer token (never passed to workers)."
+    )
+    open_jobs: bool = Field(
+        default=False,
+        description="Let anyone who reaches the server start and cancel jobs without a token although it listens "
+        "beyond loopback (host other than 127.0.0.1, ::1, localhost). Unset there, those requests are refused "
+        "(403) until LAYERLAB_API_TOKEN is set.",
     )
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest accepted upload, in bytes (413 above)."
@@ -179,4 +188,9 @@ class Settings(BaseSettings):
     @field_validator("data_dir", "cifar10_dir", "web_dir")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
+        # Absolute: a worker (another process, maybe another working directory or node) gets the same folder.
+        return value.expanduser().absolute() if value is not None else None
+
+    @property
+    def listens_beyond_loopback(self) -> bool:
+        return self.host not in LOOPBACK_HOSTS

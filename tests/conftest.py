@@ -33,6 +33,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def no_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers made in the test start no training worker (jobs are written on disk by hand instead)."""
+    from tests.sse import NoWorkers
+
+    monkeypatch.setattr("app.jobs.manager.make_backend", lambda settings: NoWorkers())
+
+
+@pytest.fixture
 def run_ok(client: TestClient) -> Callable[..., dict[str, Any]]:
     """``run_ok(layers, input, **extra)``: POST /api/pipeline/run, failing loudly on anything but 200."""
 

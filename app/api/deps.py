@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Annotated
 
@@ -68,11 +69,32 @@ def get_jobs(request: Request) -> JobManager:
 _bearer = HTTPBearer(auto_error=False, description="Needed to start and cancel jobs when LAYERLAB_API_TOKEN is set.")
 
 
-def require_token(settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-    """With LAYERLAB_API_TOKEN set, the request must carry ``Authorization: Bearer <that token>``."""
+def _reached_beyond_loopback(request: Request) -> bool:
+    """Whether the request came in on a non-loopback address of this machine (``uvicorn --host 0.0.0.0``
+    run by hand, whatever LAYERLAB_HOST says). A test client's made-up host name is not an address."""
+    server = request.scope.get("server")
+    try:
+        return server is not None and not ipaddress.ip_address(server[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def require_token(
+    request: Request, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """With LAYERLAB_API_TOKEN set, the request must carry ``Authorization: Bearer <that token>``.
+    Without it, only a server that listens on loopback alone (or LAYERLAB_OPEN_JOBS=1) serves the request."""
     expected = settings.api_token
     if not expected:
-        return
+        if settings.open_jobs or not (settings.listens_beyond_loopback or _reached_beyond_loopback(request)):
+            return
+        where = settings.host if settings.listens_beyond_loopback else request.scope["server"][0]
+        raise HTTPException(
+            403,
+            f"This server listens beyond this machine (on {where}) and has no API token, so it does not "
+            "let anyone who reaches it start or cancel training jobs. Set LAYERLAB_API_TOKEN=<a long secret> and send "
+            "'Authorization: Bearer <that secret>', or set LAYERLAB_OPEN_JOBS=1 to allow it without a token.",
+        )
     given = credentials.credentials if credentials is not None else ""
     if not secrets.compare_digest(given.encode(), expected.encode()):
         why = "is missing" if credentials is None else "does not match LAYERLAB_API_TOKEN"

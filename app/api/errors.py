@@ -2,7 +2,7 @@
 
 ``{"detail": [{"loc": ["body", "layers", 3], "msg": "…", "type": "…", "ctx": {…}}]}`` for 422s, so a
 client handles a refused pipeline exactly like any other validation error; a plain ``detail``
-string for 404/413/415/503/507. Bad input is never a 500.
+string for 404/409/413/415/503/507 (409 adds the state it conflicts with). Bad input is never a 500.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..engine.backward import BackwardError
 from ..engine.errors import ArgumentError, EngineError, InputError, LayerError, QueryError
-from ..errors import BusyError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
+from ..errors import BusyError, ConflictError, FieldError, NotFoundError, PayloadTooLargeError, StorageFullError, UnsupportedMediaError
 from ..jobs.manager import QueueFullError
 from ..models.errors import ModelImportError
 
@@ -84,6 +84,11 @@ def _field_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["body", *exc.path], "msg": str(exc), "type": "value_error"}]}, status_code=422)
 
 
+def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConflictError)
+    return JSONResponse({"detail": str(exc), **exc.fields}, status_code=409)
+
+
 def _queue_full(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QueueFullError)
     return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
@@ -101,6 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PayloadTooLargeError, _status(413))
     app.add_exception_handler(UnsupportedMediaError, _status(415))
     app.add_exception_handler(BusyError, _status(503))
+    app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(QueueFullError, _queue_full)
     app.add_exception_handler(FieldError, _field_error)
     app.add_exception_handler(StorageFullError, _status(507))

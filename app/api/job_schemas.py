@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..jobs.feed import JobFeed
-from ..jobs.folder import JobStatus
+from ..jobs.folder import JobFolder, Record
+from ..jobs.protocol import EpochEvent, JobStatus, StatusFile, StepEvent
 from ..jobs.views import epochs, progress, steps
 
 
@@ -27,41 +27,23 @@ class Progress(BaseModel):
     eta_s: float | None = Field(description="Seconds left at the pace of the last 50 steps (running jobs only).")
 
 
-class StepPoint(BaseModel):
-    step: int
-    epoch: int
-    loss: float
-    images_per_s: float
-    time: float
-
-
-class EpochPoint(BaseModel):
-    epoch: int = Field(description="0: the initial weights, before any step.")
-    step: int
-    train_loss: float | None
-    test_loss: float
-    test_accuracy: float
-    class_accuracy: list[float | None] = Field(description="Per CIFAR-10 class, in GET /api/datasets/cifar10's order.")
-    confusion: list[list[int]] = Field(description="confusion[true][predicted] on the test split.")
-    checkpoint: int = Field(description="The epoch of the checkpoint written then (weights_from.epoch).")
-    probe: dict[str, Any] = Field(description="probabilities, predicted, and `run`: the request for POST /api/pipeline/run.")
-    time: float
-
-
 class History(BaseModel):
-    steps: list[StepPoint]
-    epochs: list[EpochPoint]
+    steps: list[StepEvent] = Field(description="Every step event so far, as /events sent them.")
+    epochs: list[EpochEvent] = Field(description="Every epoch event so far, as /events sent them.")
+
+
+_FILE = StatusFile.model_fields  # the job folder's status.json (app/jobs/protocol.py) names and describes these
 
 
 class JobSummary(BaseModel):
     job_id: str
     status: JobStatus
-    created: float
-    started: float | None = None
-    finished: float | None = None
-    error: str | None = None
-    device: str | None = None
-    dataset: str | None = Field(None, description="CIFAR-10 source the worker trained on (bundled, folder, torchvision).")
+    created: float = Field(description=_FILE["created"].description)
+    started: float | None = Field(None, description=_FILE["started"].description)
+    finished: float | None = Field(None, description=_FILE["finished"].description)
+    error: str | None = Field(None, description=_FILE["error"].description)
+    device: str | None = Field(None, description=_FILE["device"].description)
+    dataset: str | None = Field(None, description=_FILE["dataset"].description)
     config: dict[str, Any] = Field(description="The body of POST /api/jobs with every default filled in.")
     progress: Progress
     checkpoints: list[int] = Field(description="Epochs with a checkpoint (0 = initial weights).")
@@ -75,27 +57,39 @@ class JobList(BaseModel):
     jobs: list[JobSummary]
 
 
-def job_summary(feed: JobFeed) -> JobSummary:
-    status = feed.folder.status()
-    config = feed.folder.config()
+def job_created(folder: JobFolder, status: StatusFile, running: int, max_jobs: int) -> JobCreated:
+    if status.status is JobStatus.RUNNING:
+        return JobCreated(job_id=folder.id, status=JobStatus.RUNNING, message="Started.")
+    if running < max_jobs:
+        message = "Queued: the server process that starts jobs starts it within a moment."
+    else:
+        message = f"Queued: {running} jobs are running (LAYERLAB_MAX_JOBS={max_jobs}); it starts when one ends."
+    return JobCreated(job_id=folder.id, status=JobStatus.QUEUED, message=message)
+
+
+def job_summary(folder: JobFolder, records: list[Record]) -> JobSummary:
+    """From the job's status.json and its records (the recent ones are enough). Reads files."""
+    status = folder.status()
+    config = folder.config()
     return JobSummary(
-        job_id=feed.folder.id,
-        status=status["status"],
-        created=status.get("created", 0.0),
-        started=status.get("started"),
-        finished=status.get("finished"),
-        error=status.get("error"),
-        device=status.get("device"),
-        dataset=status.get("dataset"),
+        job_id=folder.id,
+        status=status.status,
+        created=status.created or 0.0,
+        started=status.started,
+        finished=status.finished,
+        error=status.error,
+        device=status.device,
+        dataset=status.dataset,
         config=config.as_json(),
-        progress=Progress(**progress(status, feed.records, config.epochs)),
-        checkpoints=feed.folder.checkpoint_epochs(),
+        progress=Progress(**progress(status, records, config.epochs)),
+        checkpoints=folder.checkpoint_epochs(),
     )
 
 
-def job_detail(feed: JobFeed) -> JobDetail:
+def job_detail(folder: JobFolder, records: list[Record]) -> JobDetail:
+    """The summary and the whole history (``records``: all of them). Reads files."""
     history = History(
-        steps=[StepPoint(**r.event_data()) for r in steps(feed.records)],
-        epochs=[EpochPoint(**r.event_data()) for r in epochs(feed.records)],
+        steps=[StepEvent(**r.event_data()) for r in steps(records)],
+        epochs=[EpochEvent(**r.event_data()) for r in epochs(records)],
     )
-    return JobDetail(**dict(job_summary(feed)), history=history)
+    return JobDetail(**dict(job_summary(folder, records)), history=history)

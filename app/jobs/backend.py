@@ -32,10 +32,13 @@ def worker_command(job_dir: Path) -> list[str]:
     return [sys.executable, *launcher, "-m", WORKER_MODULE, str(job_dir)]
 
 
+SERVER_ONLY = {"api_token"}  # secrets a worker has no use for: never in its environment (nor in Ray's dashboard)
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The server's settings as the ``LAYERLAB_`` variables a worker reads them from."""
+    """The server's settings as the ``LAYERLAB_`` variables a worker reads them from (its secrets left out)."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
+    for name, value in settings.model_dump(mode="json", exclude=SERVER_ONLY).items():
         if value is not None:  # strings as they are; numbers, booleans and lists as JSON, which Settings parses
             env[f"LAYERLAB_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
@@ -115,7 +118,7 @@ def _worker_pid(job_dir: Path) -> int | None:
     """The pid in the job's status.json when that process is a live worker (or torchrun) for this very
     folder; None otherwise, and where there is no /proc to ask (the job is then taken as ended)."""
     try:
-        pid = int(JobFolder(job_dir).status().get("pid", 0))
+        pid = JobFolder(job_dir).status().pid or 0
         stat = Path(f"/proc/{pid}/stat").read_text()
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError, TypeError):

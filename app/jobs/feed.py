@@ -2,7 +2,8 @@
 
 The manager polls each live job's file (one ``stat`` per job per tick) and appends what is new;
 listeners only wait on an event and read the shared list, so ten listeners cost what one does.
-Each record's SSE payload is serialised once, here.
+Each record's SSE payload is serialised once, here. A feed exists only while a job has listeners
+or runs here (the manager drops the others), so memory follows what is watched, not what was run.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
+import time
 from dataclasses import dataclass
 
-from .folder import EventType, JobFolder, JobStatus, Record, parse_lines
+from .folder import JobFolder, Record, parse_lines
+from .protocol import EventType, StatusFields, StatusLine
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,14 @@ class JobFeed:
         self._offset = 0
         self._lines = 0
         self._changed = asyncio.Event()
+        self.listeners = 0  # open event streams on this feed
+        self.gone_since: float | None = None  # monotonic time the job was first seen without a worker and unfinished
         self.read()
 
     @property
     def finished(self) -> bool:
         """The job's final status line has been read: nothing more will come."""
-        return bool(self.records) and self.records[-1].name is EventType.STATUS and JobStatus(self.records[-1].value["status"]).final
+        return bool(self.records) and self.records[-1].name is EventType.STATUS and self.records[-1].value.status.final
 
     def read(self) -> bool:
         """Take in complete lines written since the last read; True when there were any."""
@@ -54,11 +59,22 @@ class JobFeed:
             return False  # only part of a line so far
         self._offset += used
         self._lines += blob[:used].count(b"\n")
+        self._append(records)
+        return True
+
+    def end(self, value: StatusFields) -> None:
+        """Finish the feed with a status event the file lacks (its worker is gone without writing one).
+        Its id is the next line's, so a listener that reconnects does not get it twice."""
+        last = self.records[-1] if self.records else None
+        line = StatusLine(step=last.step if last else 0, epoch=last.epoch if last else 0, value=value, time=time.time())
+        self._lines += 1
+        self._append([Record(self._lines, line)])
+
+    def _append(self, records: list[Record]) -> None:
         self.records += records
         self._ids += [r.id for r in records]
         self.events += [Event(r.id, r.name, json.dumps(r.event_data(), separators=(",", ":"))) for r in records]
         self.wake()
-        return True
 
     def wake(self) -> None:
         self._changed.set()

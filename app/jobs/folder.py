@@ -3,11 +3,11 @@
 ``<data dir>/jobs/<id>/``:
 
 - ``config.json``  — the :class:`JobConfig` (written once by whoever creates the job);
-- ``status.json``  — status, times, pid, progress totals, error (replaced atomically);
-- ``metrics.jsonl`` — one flushed line per record ``{"step", "epoch", "name", "value", "time"}``, where
-  ``name`` is the event type (``step``, ``epoch``, ``status``, ``layer_health``, ``activations``) and
-  ``value`` its fields; the 1-based
-  line number is the record's id (the SSE event id);
+- ``status.json``  — a :class:`~.protocol.StatusFile`: status, times, pid, progress totals, error
+  (replaced atomically);
+- ``metrics.jsonl`` — one flushed :data:`~.protocol.Line` per record ``{"step", "epoch", "name", "value",
+  "time"}``, where ``name`` is the event type (``step``, ``epoch``, ``status``, ``layer_health``, ``activations``) and ``value`` its
+  fields; the 1-based line number is the record's id (the SSE event id);
 - ``checkpoints/epoch-<n>.pt`` — the model's ``state_dict`` after epoch n (0: initial weights),
   loadable with ``torch.load(..., weights_only=True)``;
 - ``stderr.log`` — the worker's stderr; its last lines become the error of a worker that died.
@@ -19,72 +19,77 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..models.checkpoints import checkpoint_epoch, checkpoint_epochs, checkpoint_path, is_job_id
 from ..storage import write_atomic
 from .config import JobConfig
+from .protocol import EventType, JobStatus, Line, StatusFile, event_data, line_json, parse_line, read_status
 
 __all__ = ["EventType", "JobFolder", "JobStatus", "MetricsWriter", "Record", "is_job_id", "new_job_id", "parse_lines"]
 
 
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+_PARTIAL_CHECKPOINT = ".epoch-*.pt.tmp"  # what a worker killed while saving leaves (see Worker._checkpoint)
+TAIL_BYTES = 64 * 1024  # the end of metrics.jsonl a job's summary is drawn from: dozens of steps, the last epoch
 
-    @property
-    def final(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-class EventType(StrEnum):
-    STEP = "step"
-    EPOCH = "epoch"
-    STATUS = "status"
-    LAYER_HEALTH = "layer_health"  # every health_every steps: per layer grad_norm, weight_norm, update_ratio, and lr
-    ACTIVATIONS = "activations"  # every epoch (0 included): per stage a histogram, and dead_fraction where units can die
 
 
 @dataclass(frozen=True)
 class Record:
-    """One line of metrics.jsonl."""
+    """One line of metrics.jsonl and its id (the 1-based line number)."""
 
-    id: int  # 1-based line number
-    name: EventType
-    step: int
-    epoch: int
-    value: dict[str, Any]
-    time: float
+    id: int
+    line: Line
+
+    @property
+    def name(self) -> EventType:
+        return self.line.name
+
+    @property
+    def step(self) -> int:
+        return self.line.step
+
+    @property
+    def epoch(self) -> int:
+        return self.line.epoch
+
+    @property
+    def time(self) -> float:
+        return self.line.time
+
+    @property
+    def value(self) -> Any:
+        """The event type's fields: StepFields, EpochFields or StatusFields."""
+        return self.line.value
 
     def event_data(self) -> dict[str, Any]:
         """What the SSE event and the history carry: the record's fields, flat."""
-        return {"step": self.step, "epoch": self.epoch, **self.value, "time": self.time}
+        return event_data(self.line)
+
+
+_last_id_us = 0
 
 
 def new_job_id() -> str:
-    """Sortable by creation time (newest first is a reverse sort), unguessable enough to share."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    """Sortable by creation time to the microsecond (newest first is a reverse sort; two ids made by
+    one process never tie), unguessable enough to share."""
+    global _last_id_us
+    now_us = _last_id_us = max(time.time_ns() // 1000, _last_id_us + 1)
+    seconds, micro = divmod(now_us, 1_000_000)
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(seconds))}-{micro:06d}-{secrets.token_hex(3)}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data).encode())
 
 
 def parse_lines(blob: bytes, first_id: int) -> tuple[list[Record], int]:
     """Complete lines of ``blob`` as records, and how many bytes they used (a partial last line waits)."""
     records: list[Record] = []
     used = blob.rfind(b"\n") + 1
-    for offset, line in enumerate(blob[:used].splitlines()):
-        try:
-            row = json.loads(line)
-            records.append(Record(first_id + offset, EventType(row["name"]), row["step"], row["epoch"], row["value"], row["time"]))
-        except (ValueError, KeyError, TypeError):
-            continue  # a line cut short by a killed worker: skipped, its number stays taken
+    for offset, text in enumerate(blob[:used].splitlines()):
+        line = parse_line(text)
+        if line is not None:  # else cut short by a killed worker, or a newer worker's event: skipped, its number stays taken
+            records.append(Record(first_id + offset, line))
     return records, used
 
 
@@ -119,17 +124,17 @@ class JobFolder:
     def config(self) -> JobConfig:
         return JobConfig.model_validate_json((self.path / "config.json").read_text())
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusFile:
         try:
-            return json.loads((self.path / "status.json").read_text())
-        except (OSError, ValueError):
-            return {"status": JobStatus.FAILED, "error": "status.json is missing or unreadable"}
+            return read_status((self.path / "status.json").read_bytes())
+        except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
+            return StatusFile(status=JobStatus.FAILED, error="status.json is missing or unreadable")
 
-    def write_status(self, **fields: Any) -> dict[str, Any]:
-        """Merge ``fields`` into status.json (atomically: a reader never sees half a file)."""
-        current = self.status() if (self.path / "status.json").exists() else {}
-        current.update(fields)
-        write_json_atomic(self.path / "status.json", current)
+    def write_status(self, **fields: Any) -> StatusFile:
+        """Merge ``fields`` (names of :class:`StatusFile`) into status.json, atomically: a reader never
+        sees half a file."""
+        current = StatusFile.written(self.status() if (self.path / "status.json").exists() else None, **fields)
+        write_atomic(self.path / "status.json", current.to_json())
         return current
 
     def checkpoint(self, epoch: int) -> Path:
@@ -141,6 +146,13 @@ class JobFolder:
     def checkpoint_epoch(self, epoch: int | None) -> int:
         """``epoch`` if it has a checkpoint, the latest for None; NotFoundError otherwise."""
         return checkpoint_epoch(self.path, epoch)
+
+    def remove_partial_checkpoints(self) -> list[Path]:
+        """Remove the temporary files of checkpoints whose save never finished (a killed worker's)."""
+        partial = list(self.checkpoints.glob(_PARTIAL_CHECKPOINT)) if self.checkpoints.is_dir() else []
+        for path in partial:
+            path.unlink(missing_ok=True)
+        return partial
 
     def stderr_tail(self, lines: int = 12) -> str:
         try:
@@ -155,6 +167,21 @@ class JobFolder:
         except FileNotFoundError:
             return []
         return parse_lines(blob, 1)[0]
+
+    def recent_records(self, nbytes: int = TAIL_BYTES) -> list[Record]:
+        """The records of the last ``nbytes`` of metrics.jsonl (ids counted from 1 there, not the
+        file's): what a summary needs, without reading a long job's whole history."""
+        try:
+            with self.metrics.open("rb") as f:
+                size = f.seek(0, 2)
+                if size <= nbytes:
+                    f.seek(0)
+                    return parse_lines(f.read(), 1)[0]
+                f.seek(size - nbytes)
+                blob = f.read(nbytes)
+        except FileNotFoundError:
+            return []
+        return parse_lines(blob[blob.find(b"\n") + 1 :], 1)[0]  # the first line is cut: dropped
 
 
 class MetricsWriter:
@@ -174,9 +201,8 @@ class MetricsWriter:
             with path.open("r+b") as f:
                 f.truncate(blob.rfind(b"\n") + 1)
 
-    def write(self, name: EventType, step: int, epoch: int, value: dict[str, Any], at: float | None = None) -> None:
-        row = {"step": step, "epoch": epoch, "name": name.value, "value": value, "time": at if at is not None else time.time()}
-        self._file.write(json.dumps(row, separators=(",", ":")) + "\n")
+    def write(self, line: Line) -> None:
+        self._file.write(line_json(line) + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -27,19 +27,22 @@ from ..engine.errors import InputError
 from ..engine.shapes import shape_text
 from ..engine.run import check_weights
 from ..engine.train import IMAGE_SHAPE, plan_for_training
-from ..errors import FieldError, NotFoundError
+from ..errors import ConflictError, FieldError, NotFoundError
 from ..inputs import resolve_input
 from ..models.home import WeightsHome
 from ..services import Services
 from .backend import JobBackend, make_backend
 from .config import JobConfig
 from .feed import JobFeed
-from .folder import EventType, JobFolder, JobStatus, MetricsWriter, is_job_id
+from .folder import JobFolder, MetricsWriter, Record, is_job_id
+from .protocol import JobStatus, StatusFields, StatusFile, StatusLine
 from .leader import LeaderLock, QueuedMark
 
 log = logging.getLogger(__name__)
 TICK_S = 0.01  # metric lines reach listeners within about this (the latency target is 50 ms at p99)
 LIVENESS_EVERY = 10  # ticks between checks that workers are alive
+MAX_BACKOFF_S = 2.0  # while watching keeps failing, it retries ever more slowly, up to this
+ORPHAN_GRACE_S = 5.0  # a job without a worker and without a final status this long: its streams end
 CANCEL_GRACE_S = 1.5  # a worker that ignores SIGTERM/SIGINT this long is killed
 MAX_QUEUED = 16
 
@@ -67,6 +70,7 @@ class JobManager:
         self._signals: dict[int, Any] = {}
         self._leader = LeaderLock(self.jobs_dir)
         self._queued: QueuedMark | None = None
+        self._scan_queue = False  # the watcher starts queued jobs: one may be waiting for a free slot
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -81,7 +85,7 @@ class JobManager:
     def _lead(self) -> None:
         """Become the leader: take over every job a previous leader left, then start what is queued."""
         for folder in self._folders():
-            status = JobStatus(folder.status().get("status", JobStatus.FAILED))
+            status = folder.status().status
             if status is JobStatus.RUNNING and self.backend.is_alive(folder.path):
                 self._launched[folder.id] = time.monotonic()  # still running on a cluster: watch it again
             elif status is JobStatus.RUNNING:
@@ -99,7 +103,7 @@ class JobManager:
             if not self.backend.stops_with_server(self.jobs_dir / job_id):
                 del self._launched[job_id]
         for job_id in list(self._launched):
-            if not JobStatus(JobFolder(self.jobs_dir / job_id).status().get("status", JobStatus.FAILED)).final:
+            if not JobFolder(self.jobs_dir / job_id).status().status.final:
                 self._signal(job_id, signal.SIGINT, JobStatus.FAILED)
         await self._wait_for_workers(CANCEL_GRACE_S + 1)
         for job_id in list(self._launched):
@@ -145,7 +149,29 @@ class JobManager:
     # --- jobs ------------------------------------------------------------------------------------
 
     def create(self, config: JobConfig) -> JobFolder:
-        """Validate (LayerError/EngineError as the lab words them, FieldError), write the folder, queue it."""
+        """Validate, write the folder and queue it (for callers on the event loop that may block it:
+        tests; the API uses :meth:`submit`)."""
+        folder = self.create_folder(config)
+        self._enqueue(folder, self._queued_folders())
+        return folder
+
+    async def submit(self, config: JobConfig) -> tuple[JobFolder, StatusFile, int]:
+        """:meth:`create` with the disk work (planning, the probe, reading every status) off the event
+        loop. Returns the folder, its status and how many jobs are running."""
+        folder = await asyncio.to_thread(self.create_folder, config)
+        self._enqueue(folder, await asyncio.to_thread(self._queued_folders))
+        status, running = await asyncio.to_thread(lambda: (folder.status(), self.counts()[JobStatus.RUNNING]))
+        return folder, status, running
+
+    def _enqueue(self, folder: JobFolder, queued: list[JobFolder]) -> None:
+        if self.leads:
+            self._launch(queued)
+        else:
+            assert self._queued is not None
+            self._queued.announce()  # the leading process starts it
+
+    def create_folder(self, config: JobConfig) -> JobFolder:
+        """Validate (LayerError/EngineError as the lab words them, FieldError), write the folder as queued."""
         config = self._start_from_weights(config)
         plan_for_training(config.engine_layers(), config.batch_size, self.settings.max_elements)
         self._check_processes(config)
@@ -167,13 +193,7 @@ class JobManager:
                 "queued, the most this server keeps waiting. Try again when one has finished, or cancel one.",
                 retry_after_s=30,
             )
-        folder = JobFolder.create(self.jobs_dir, config)
-        if self.leads:
-            self._schedule()
-        else:
-            assert self._queued is not None
-            self._queued.announce()  # the leading process starts it
-        return folder
+        return JobFolder.create(self.jobs_dir, config)
 
     def _start_from_weights(self, config: JobConfig) -> JobConfig:
         """With ``weights_from``: the source pinned (a job's latest epoch named), its own layers when the body
@@ -207,13 +227,33 @@ class JobManager:
             raise NotFoundError(f"No training job {job_id!r}. GET /api/jobs lists them; POST /api/jobs starts one.")
         return folder
 
-    def feed(self, job_id: str) -> JobFeed:
+    async def listen(self, job_id: str) -> JobFeed:
+        """The job's feed for one more event stream (:meth:`unlisten` when it ends). A new feed reads
+        the job's history off the event loop."""
+        folder = self.folder(job_id)
         feed = self._feeds.get(job_id)
         if feed is None:
-            feed = self._feeds[job_id] = JobFeed(self.folder(job_id))
-        elif job_id not in self._launched:
-            feed.read()  # a finished job's file is complete; a queued one may just have started
+            made = await asyncio.to_thread(JobFeed, folder)
+            feed = self._feeds.setdefault(job_id, made)  # another stream may have made one meanwhile
+        elif not feed.finished:
+            feed.read()  # a queued one may just have started elsewhere
+        feed.listeners += 1
         return feed
+
+    def unlisten(self, feed: JobFeed) -> None:
+        feed.listeners -= 1  # the watcher drops a feed nobody listens to and no worker of this process writes
+
+    def records(self, folder: JobFolder, *, recent: bool = False) -> list[Record]:
+        """The job's records: its feed's when it has one (a running job), else read from the file
+        (``recent``: only the end of it, enough for a summary). Safe to call from a worker thread."""
+        feed = self._feeds.get(folder.id)
+        if feed is not None:
+            return list(feed.records)
+        return folder.recent_records() if recent else folder.read_records()
+
+    def folders(self) -> list[JobFolder]:
+        """Every job, newest first (reads the jobs folder: call it off the event loop)."""
+        return self._folders()
 
     @property
     def leads(self) -> bool:
@@ -222,22 +262,23 @@ class JobManager:
 
     def counts(self) -> Counter[str]:
         """Jobs on disk by status, whichever process started them (one status read per job)."""
-        return Counter(f.status().get("status") for f in self._folders())
+        return Counter(f.status().status for f in self._folders())
 
-    def job_ids(self) -> list[str]:
-        return [f.id for f in self._folders()]
-
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued or running job; a finished one is left as it is. Returns its status."""
+    def cancel(self, job_id: str) -> JobFolder:
+        """Cancel a queued or running job; ConflictError for a finished one (left as it is)."""
         folder = self.folder(job_id)
-        status = JobStatus(folder.status().get("status", JobStatus.FAILED))
-        if status.final:
-            pass
-        elif job_id in self._launched or self.backend.is_alive(folder.path):  # this process's worker, or another's
+        status = folder.status()
+        if status.status.final:
+            raise ConflictError(
+                f"Job {job_id} has already finished: it {status.status.value}"
+                + (f" ({status.error})" if status.error else "") + "; there is nothing to cancel.",
+                status=status.status.value,
+            )
+        if job_id in self._launched or self.backend.is_alive(folder.path):  # this process's worker, or another's
             self._signal(job_id, signal.SIGTERM, JobStatus.CANCELLED)
         else:
             self._finish(folder, JobStatus.CANCELLED, None)
-        return folder.status()
+        return folder
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -248,12 +289,27 @@ class JobManager:
         return sorted(found, key=lambda f: f.id, reverse=True)  # ids start with the creation time
 
     def _schedule(self) -> None:
+        self._launch(self._queued_folders())
+
+    def _queued_folders(self) -> list[JobFolder]:
+        """Queued jobs, oldest first, as many as there are free slots (reads statuses: off the loop
+        where it can be)."""
+        free = self.settings.max_jobs - len(self._launched)
+        queued: list[JobFolder] = []
+        for folder in reversed(self._folders()):  # oldest first
+            if len(queued) >= free:
+                break
+            if folder.id not in self._launched and folder.status().status is JobStatus.QUEUED:
+                queued.append(folder)
+        return queued
+
+    def _launch(self, queued: list[JobFolder]) -> None:
         if self.closing or not self.leads:
             return
-        for folder in reversed(self._folders()):  # oldest first
+        for folder in queued:
             if len(self._launched) >= self.settings.max_jobs:
                 break
-            if folder.id not in self._launched and folder.status().get("status") == JobStatus.QUEUED:
+            if folder.id not in self._launched and folder.status().status is JobStatus.QUEUED:  # not cancelled meanwhile
                 folder.write_status(status=JobStatus.RUNNING)  # before the worker runs: it writes its own fields next
                 try:
                     self.backend.start(folder.path)
@@ -269,13 +325,15 @@ class JobManager:
 
     def _finish(self, folder: JobFolder, status: JobStatus, error: str | None) -> None:
         """Write a final status for a job whose worker cannot (never started, or dead)."""
-        records = folder.read_records()
+        folder.remove_partial_checkpoints()  # a worker killed while saving leaves one
+        records = folder.recent_records()
         last = records[-1] if records else None
         writer = MetricsWriter(folder)  # drops a line the dead worker left half-written
-        fields = {"status": status.value, **({"error": error} if error else {})}
-        writer.write(EventType.STATUS, last.step if last else 0, last.epoch if last else 0, fields)
+        value = StatusFields(status=status, **({"error": error} if error else {}))
+        now = time.time()
+        writer.write(StatusLine(step=last.step if last else 0, epoch=last.epoch if last else 0, value=value, time=now))
         writer.close()
-        folder.write_status(**fields, finished=time.time())
+        folder.write_status(**value.model_dump(exclude_unset=True), finished=now)
         if folder.id in self._feeds:
             self._feeds[folder.id].read()
 
@@ -287,7 +345,7 @@ class JobManager:
             self._reap()
             assert self._queued is not None
             if self._queued.changed():
-                self._schedule()
+                self._scan_queue = True
 
     def _reap(self) -> None:
         """Notice workers that exited; give a final status to those that could not write one.
@@ -309,29 +367,69 @@ class JobManager:
             job = JobFolder(folder)
             if job_id in self._feeds:
                 self._feeds[job_id].read()
-            if not JobStatus(job.status().get("status", JobStatus.FAILED)).final:
+            if not job.status().status.final:
                 if stopping and stopping[1] is JobStatus.CANCELLED:
                     self._finish(job, JobStatus.CANCELLED, None)
                 else:
                     tail = job.stderr_tail()
                     self._finish(job, JobStatus.FAILED, "The worker process ended without finishing"
                                  + (f"; the last lines it wrote:\n{tail}" if tail else " and wrote nothing (killed?)."))
-            log.info("job %s ended: %s", job_id, job.status().get("status"))
+            log.info("job %s ended: %s", job_id, job.status().status)
         if ended:
-            self._schedule()
+            self._scan_queue = True  # a slot opened: the watcher looks for a queued job, off the loop
+
+    def _tail_feeds(self) -> None:
+        for job_id in self._launched:  # every live job of this process is tailed, listened to or not
+            if job_id not in self._feeds:
+                self._feeds[job_id] = JobFeed(JobFolder(self.jobs_dir / job_id))
+        for job_id, feed in list(self._feeds.items()):
+            if feed.listeners <= 0 and job_id not in self._launched:
+                del self._feeds[job_id]  # nobody needs it: a finished job's history is read from its file
+            elif not feed.finished:
+                feed.read()  # also jobs another process runs, and queued ones: their listeners wait here
+
+    def _end_orphaned_feeds(self) -> None:
+        """End the streams of a job whose worker is gone while its file has no final status line (the
+        disk was full when it was due, or no server could write it): nothing more will come."""
+        for job_id, feed in list(self._feeds.items()):
+            if feed.finished or job_id in self._launched:
+                continue
+            status = feed.folder.status()
+            if status.status is JobStatus.QUEUED or self.backend.is_alive(feed.folder.path):
+                feed.gone_since = None
+                continue
+            feed.read()  # what it wrote before it went
+            if feed.finished:
+                continue
+            feed.gone_since = feed.gone_since or time.monotonic()
+            if status.status.final:
+                feed.end(StatusFields(status=status.status, error=(status.error + "\n" if status.error else "")
+                                      + f"The job {status.status.value} but its metrics file has no final status line "
+                                      "(the disk may have been full when it was written); this is the status its status.json records."))
+            elif time.monotonic() - feed.gone_since > ORPHAN_GRACE_S:
+                feed.end(StatusFields(status=JobStatus.FAILED, error="The job's worker is gone and left no final status "
+                                      f"(it was killed, or its server was and none has taken the job over for {ORPHAN_GRACE_S:.0f} s). "
+                                      "Its checkpoints are kept; start the job again to train further."))
 
     async def _watch(self) -> None:
-        tick = 0
+        tick, delay, failing = 0, TICK_S, None
         while True:
             try:
-                for job_id in self._launched:
-                    self.feed(job_id)  # every live job of this process is tailed, listened to or not
-                for feed in list(self._feeds.values()):
-                    if not feed.finished:
-                        feed.read()  # also jobs another process runs, and queued ones: their listeners wait here
+                self._tail_feeds()
                 tick += 1
-                if tick % LIVENESS_EVERY == 0:
+                if tick % LIVENESS_EVERY == 0 or failing is not None:  # while failing, each (slower) tick does it all
                     self._check_jobs()
-            except Exception:  # a bad folder must not stop the watching of every other job
-                log.exception("watching jobs")
-            await asyncio.sleep(TICK_S)
+                    self._end_orphaned_feeds()
+                if self._scan_queue and self.leads and not self.closing:
+                    self._scan_queue = False
+                    self._launch(await asyncio.to_thread(self._queued_folders))  # a status read per job: off the loop
+            except Exception as exc:  # a bad folder must not stop the watching of every other job
+                if failing != repr(exc):  # reported once, not every tick while it lasts
+                    log.exception("watching jobs failed; retrying every %.0f ms at most until it works again", MAX_BACKOFF_S * 1000)
+                    failing = repr(exc)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+            else:
+                if failing is not None:
+                    log.warning("watching jobs works again")
+                    failing, delay = None, TICK_S
+            await asyncio.sleep(delay)

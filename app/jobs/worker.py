@@ -49,7 +49,21 @@ from ..models.home import WeightsHome
 from ..services import Services
 from ..settings import Settings
 from .config import JobConfig
-from .folder import EventType, JobFolder, JobStatus, MetricsWriter
+from .folder import JobFolder, MetricsWriter
+from .protocol import (
+    ActivationsFields,
+    ActivationsLine,
+    EpochFields,
+    EpochLine,
+    JobStatus,
+    LayerHealthFields,
+    LayerHealthLine,
+    ProbeFields,
+    StatusFields,
+    StatusLine,
+    StepFields,
+    StepLine,
+)
 
 log = logging.getLogger("layerlab.worker")
 PROBE_IMAGES = 16  # probabilities kept for at most this many probe images
@@ -83,12 +97,15 @@ class Worker:
         self.step = self.epoch = 0
 
     def status(self, status: JobStatus, **fields: Any) -> None:
+        """``fields``: of :class:`StatusFields` (the worker's facts, an error), written to both files."""
         now = time.time()
         extra = {"finished": now} if status.final else {}
-        self.folder.write_status(status=status, **fields, **extra)
-        self.writer.write(EventType.STATUS, self.step, self.epoch, {"status": status.value, **fields}, now)
+        value = StatusFields(status=status, **fields)
+        self.folder.write_status(**value.model_dump(exclude_unset=True), **extra)
+        self.writer.write(StatusLine(step=self.step, epoch=self.epoch, value=value, time=now))
 
     def run(self) -> None:
+        self.folder.remove_partial_checkpoints()  # an earlier worker of this job killed while saving
         cifar10 = load_cifar10(self.settings)
         services = Services(settings=self.settings, cifar10=cifar10, uploads=UploadDirectory(self.settings))
         probe = resolve_input(self.config.probe, services).tensor
@@ -110,11 +127,14 @@ class Worker:
         for record in train(spec, data, max_elements=self.settings.max_elements, ranks=self.ranks):
             self.step, self.epoch = record.step, record.epoch
             if isinstance(record, StepRecord):
-                self.writer.write(EventType.STEP, record.step, record.epoch, {"loss": record.loss, "images_per_s": record.images_per_s}, record.time)
+                value = StepFields(loss=record.loss, images_per_s=record.images_per_s)
+                self.writer.write(StepLine(step=record.step, epoch=record.epoch, value=value, time=record.time))
             elif isinstance(record, LayerHealthRecord):
-                self.writer.write(EventType.LAYER_HEALTH, record.step, record.epoch, layer_health_fields(record), record.time)
+                line = LayerHealthLine(step=record.step, epoch=record.epoch, value=LayerHealthFields(**layer_health_fields(record)), time=record.time)
+                self.writer.write(line)
             elif isinstance(record, ActivationRecord):
-                self.writer.write(EventType.ACTIVATIONS, record.step, record.epoch, activations_fields(record), record.time)
+                line = ActivationsLine(step=record.step, epoch=record.epoch, value=ActivationsFields(**activations_fields(record)), time=record.time)
+                self.writer.write(line)
             else:
                 self._checkpoint(record, probe_net, probe)
         _ignore_signals()  # done: a late cancel must not turn success into anything else
@@ -128,21 +148,21 @@ class Worker:
         probe_net.load_state_dict(record.state_dict)
         with torch.no_grad():
             probabilities = probe_net(probe[:PROBE_IMAGES]).softmax(1)
-        value = {
-            "train_loss": record.train_loss,
-            "test_loss": record.test_loss,
-            "test_accuracy": record.test_accuracy,
-            "class_accuracy": record.class_accuracy,
-            "confusion": record.confusion,
-            "checkpoint": record.epoch,
-            "probe": {
-                "probabilities": [[round(p, 5) for p in row] for row in probabilities.tolist()],
-                "predicted": [CLASSES[i] for i in probabilities.argmax(1).tolist()],
+        value = EpochFields(
+            train_loss=record.train_loss,
+            test_loss=record.test_loss,
+            test_accuracy=record.test_accuracy,
+            class_accuracy=record.class_accuracy,
+            confusion=record.confusion,
+            checkpoint=record.epoch,
+            probe=ProbeFields(
+                probabilities=[[round(p, 5) for p in row] for row in probabilities.tolist()],
+                predicted=[CLASSES[i] for i in probabilities.argmax(1).tolist()],
                 # The request the page sends to POST /api/pipeline/run to see every stage at this epoch.
-                "run": {"input": self.config.probe.model_dump(mode="json"), "weights_from": {"job_id": self.folder.id, "epoch": record.epoch}},
-            },
-        }
-        self.writer.write(EventType.EPOCH, record.step, record.epoch, value, record.time)
+                run={"input": self.config.probe.model_dump(mode="json"), "weights_from": {"job_id": self.folder.id, "epoch": record.epoch}},
+            ),
+        )
+        self.writer.write(EpochLine(step=record.step, epoch=record.epoch, value=value, time=record.time))
 
 
 def _finite(value: float | None) -> float | None:

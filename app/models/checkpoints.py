@@ -17,12 +17,14 @@ import torch
 
 from ..errors import NotFoundError
 
-_JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
-_CHECKPOINT = re.compile(r"^epoch-(\d+)\.pt$")
+# <UTC date>-<time>-<microseconds>-<random> (app/jobs/folder.py new_job_id); ids of before the
+# microseconds still read. Matched whole (fullmatch: `$` would let a trailing newline through).
+_JOB_ID = re.compile(r"\d{8}-\d{6}(-\d{6})?-[0-9a-f]{6}")
+_CHECKPOINT = re.compile(r"epoch-(\d+)\.pt")
 
 
 def is_job_id(job_id: str) -> bool:
-    return bool(_JOB_ID.match(job_id))
+    return _JOB_ID.fullmatch(job_id) is not None
 
 
 def checkpoint_path(job_dir: Path, epoch: int) -> Path:
@@ -33,7 +35,7 @@ def checkpoint_epochs(job_dir: Path) -> list[int]:
     folder = job_dir / "checkpoints"
     if not folder.is_dir():
         return []
-    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _CHECKPOINT.match(p.name)))
+    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _CHECKPOINT.fullmatch(p.name)))
 
 
 def checkpoint_epoch(job_dir: Path, epoch: int | None) -> int:

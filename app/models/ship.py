@@ -104,7 +104,7 @@ def ship(recipe: Recipe, cifar10_dir: Path, out_dir: Path) -> dict[str, Any]:
         folder, elapsed = _run_job(recipe, cifar10_dir, Path(tmp))
         last = _last_epoch(folder)
         state = torch.load(folder.checkpoint(last["epoch"]), map_location="cpu", weights_only=True)
-        train_size = folder.status().get("train_size")
+        train_size = folder.status().train_size
         config = folder.config().as_json()
     weights = out_dir / f"{recipe.model_id}.safetensors"
     save_file({k: v.contiguous() for k, v in state.items()}, str(weights))

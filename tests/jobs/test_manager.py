@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.sse import NoWorkers, job_on_disk
+
 ROOT = Path(__file__).resolve().parents[2]
 LONG = {
     "layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
@@ -229,3 +231,98 @@ def _run_on_own_loop(main) -> None:  # type: ignore[no-untyped-def]
     thread.join()
     if failure:
         raise failure[0]
+
+
+# --- without workers (tests/sse.py: NoWorkers, job_on_disk) ----------------------------------------
+
+
+def test_listing_and_reading_finished_jobs_keeps_no_feed_for_them(settings, no_workers) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.sse import read_events
+
+    ids = [job_on_disk(settings.data_dir / "jobs", "succeeded").name for _ in range(50)]
+    with TestClient(create_app(settings)) as client:
+        feeds = client.app.state.jobs._feeds
+        listed = client.get("/api/jobs").json()["jobs"]
+        assert [j["job_id"] for j in listed] == ids[::-1] and listed[0]["progress"]["step"] == 3
+        for job_id in ids:
+            assert client.get(f"/api/jobs/{job_id}").json()["history"]["steps"][-1]["step"] == 3
+            assert client.get(f"/api/jobs/{job_id}/metrics.csv").status_code == 200
+        assert len(feeds) == 0
+        assert read_events(client, f"/api/jobs/{ids[0]}/events")[-1].data["status"] == "succeeded"
+        _wait_for(lambda: len(feeds) == 0, 5)  # the stream ended: its feed goes at the next tick
+
+
+def test_a_stream_whose_job_has_no_final_line_and_no_worker_ends_saying_why(settings, no_workers) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.sse import read_events
+
+    job_id = job_on_disk(settings.data_dir / "jobs", "succeeded", final_line=False).name  # the disk was full then
+    events: list = []  # type: ignore[type-arg]
+    with TestClient(create_app(settings)) as client:
+        reader = threading.Thread(target=lambda: events.extend(read_events(client, f"/api/jobs/{job_id}/events")), daemon=True)
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive(), "the stream never ended"
+    assert [e.event for e in events] == ["status", "step", "step", "step", "status"]
+    last = events[-1]
+    assert last.data["status"] == "succeeded" and "no final status line" in last.data["error"] and last.id == 5
+
+
+def test_a_persistent_error_while_watching_is_logged_once_then_its_end(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import logging
+
+    from app.jobs.manager import JobManager
+    from app.services import Services
+
+    calls = 0
+
+    async def scenario() -> None:
+        nonlocal calls
+        manager = JobManager(Services(settings=settings, cifar10=None, uploads=None), backend=NoWorkers())  # type: ignore[arg-type]
+        real = manager._check_jobs
+
+        def broken() -> None:
+            nonlocal calls
+            calls += 1
+            raise OSError(28, "No space left on device")
+
+        manager._check_jobs = broken  # type: ignore[method-assign]
+        await manager.start()
+        await asyncio.sleep(1.5)  # ~15 liveness checks at the normal pace
+        manager._check_jobs = real  # type: ignore[method-assign]
+        deadline = time.monotonic() + 10
+        while "watching jobs works again" not in caplog.text and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await manager.stop()
+
+    with caplog.at_level(logging.WARNING, logger="app.jobs.manager"):
+        _run_on_own_loop(scenario)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert calls >= 2 and len(errors) == 1, (calls, [r.getMessage() for r in errors])
+    assert "No space left" in caplog.text and "watching jobs works again" in caplog.text
+
+
+def test_a_job_whose_worker_died_mid_save_loses_its_partial_checkpoint(settings) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from app.jobs.manager import JobManager
+    from app.services import Services
+
+    job = job_on_disk(settings.data_dir / "jobs", "running", final_line=False)
+    (job / "checkpoints" / "epoch-0.pt").write_bytes(b"whole")
+    (job / "checkpoints" / ".epoch-1.pt.tmp").write_bytes(b"half")
+
+    async def scenario() -> None:
+        manager = JobManager(Services(settings=settings, cifar10=None, uploads=None), backend=NoWorkers())  # type: ignore[arg-type]
+        await manager.start()  # leads: finds the job running without its worker
+        await manager.stop()
+
+    _run_on_own_loop(scenario)
+    assert sorted(p.name for p in (job / "checkpoints").iterdir()) == ["epoch-0.pt"]
+    assert json.loads((job / "status.json").read_text())["status"] == "failed"

@@ -1,5 +1,10 @@
 """Training jobs: start, list, watch (SSE), cancel, download. The server only starts, watches and
-tails workers (app.jobs); nothing here trains."""
+tails workers (app.jobs); nothing here trains.
+
+What reads files (every status.json, a job's history, a checkpoint through torch.load) runs off the
+event loop: plain ``def`` routes run in Starlette's thread pool, async ones hand the work to a thread;
+only the manager's own state is touched on the loop.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,19 @@ from collections.abc import AsyncIterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...jobs.config import JobConfig
-from ...jobs.feed import JobFeed
-from ...jobs.folder import JobStatus
+from ...jobs.folder import JobFolder
+from ...jobs.protocol import JobEvent
 from ...jobs.views import CSV_FIELDS, metric_rows
 from ...jobs.filters import filters_picture
 from ...models.sources import JobWeights
 from ...render import encode_png
 from ..deps import JobsDep, ModelsDep, TokenDep
-from ..job_schemas import JobCreated, JobDetail, JobList, JobSummary, job_detail, job_summary
+from ..job_schemas import JobCreated, JobDetail, JobList, JobSummary, job_created, job_detail, job_summary
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -28,11 +34,11 @@ JobId = Annotated[str, Path(description="As answered by POST /api/jobs.")]
 Epoch = Annotated[int | None, Query(ge=0, description="Checkpoint epoch (0 = initial weights); default the latest.")]
 
 
-def job_feed(job_id: JobId, jobs: JobsDep) -> JobFeed:
-    return jobs.feed(job_id)  # 404 for an unknown id, before any response starts
+def job_folder(job_id: JobId, jobs: JobsDep) -> JobFolder:
+    return jobs.folder(job_id)  # 404 for an unknown id, before any response starts
 
 
-FeedDep = Annotated[JobFeed, Depends(job_feed)]
+FolderDep = Annotated[JobFolder, Depends(job_folder)]
 
 
 @router.post(
@@ -41,65 +47,70 @@ FeedDep = Annotated[JobFeed, Depends(job_feed)]
     dependencies=[TokenDep],
     summary="Start a training job (every field optional: the defaults train example 14)",
     responses={401: {"description": "LAYERLAB_API_TOKEN is set and the bearer token is missing or wrong"},
+               403: {"description": "The server listens beyond loopback without LAYERLAB_API_TOKEN (or LAYERLAB_OPEN_JOBS=1)"},
                422: {"description": "Invalid config, or a pipeline torch refuses for 3×32×32 images"},
                429: {"description": "Too many jobs queued; Retry-After says when to try again"}},
 )
 async def start_job(jobs: JobsDep, config: JobConfig | None = None) -> JobCreated:
-    folder = jobs.create(config or JobConfig())
-    if folder.status().get("status") == JobStatus.RUNNING:
-        return JobCreated(job_id=folder.id, status=JobStatus.RUNNING, message="Started.")
-    running = jobs.counts()[JobStatus.RUNNING]
-    if running < jobs.settings.max_jobs:
-        message = "Queued: the server process that starts jobs starts it within a moment."
-    else:
-        message = f"Queued: {running} jobs are running (LAYERLAB_MAX_JOBS={jobs.settings.max_jobs}); it starts when one ends."
-    return JobCreated(job_id=folder.id, status=JobStatus.QUEUED, message=message)
+    folder, status, running = await jobs.submit(config or JobConfig())
+    return job_created(folder, status, running, jobs.settings.max_jobs)
 
 
 @router.get("", summary="Every job, newest first")
-async def list_jobs(jobs: JobsDep) -> JobList:
-    return JobList(jobs=[job_summary(jobs.feed(job_id)) for job_id in jobs.job_ids()])
+def list_jobs(jobs: JobsDep) -> JobList:
+    return JobList(jobs=[job_summary(folder, jobs.records(folder, recent=True)) for folder in jobs.folders()])
 
 
 @router.get("/{job_id}", summary="One job: status, config, progress with ETA, full history, error")
-async def get_job(feed: FeedDep) -> JobDetail:
-    return job_detail(feed)
+def get_job(folder: FolderDep, jobs: JobsDep) -> JobDetail:
+    return job_detail(folder, jobs.records(folder))
 
 
-@router.post("/{job_id}/cancel", dependencies=[TokenDep], summary="Cancel a queued or running job (a finished one stays as it is)")
+@router.post(
+    "/{job_id}/cancel",
+    dependencies=[TokenDep],
+    summary="Cancel a queued or running job",
+    responses={409: {"description": "The job has already finished: `detail` says how, `status` is its final status"}},
+)
 async def cancel_job(job_id: JobId, jobs: JobsDep) -> JobSummary:
-    jobs.cancel(job_id)
-    return job_summary(jobs.feed(job_id))
+    folder = jobs.cancel(job_id)
+    return await run_in_threadpool(lambda: job_summary(folder, jobs.records(folder, recent=True)))
 
 
 @router.get(
     "/{job_id}/events",
     response_class=EventSourceResponse,
     summary="Server-Sent Events: the history first, then step, epoch and status events as they happen",
+    description="Each event's `event:` line is its type (step, epoch, status) and its `data:` the JSON of "
+    "StepEvent, EpochEvent or StatusEvent; the last is a status event with the final status.",
 )
 async def job_events(
+    folder: FolderDep,  # 404 for an unknown id, before any response starts
     jobs: JobsDep,
-    feed: FeedDep,
     last_event_id: Annotated[int | None, Header(ge=0, description="Resume after this event id.")] = None,
-) -> AsyncIterable[ServerSentEvent]:
-    seen = feed.index_after(last_event_id)
-    while True:
-        while seen < len(feed.events):
-            event = feed.events[seen]
-            seen += 1
-            yield ServerSentEvent(raw_data=event.data, event=event.name.value, id=str(event.id))
-        if feed.finished or jobs.closing:
-            return  # the final status was sent (or the server is stopping): the client closes its EventSource
-        await feed.wait(seen)
+) -> AsyncIterable[JobEvent]:  # documents the data; ServerSentEvent items (pre-serialised) skip validation
+    feed = await jobs.listen(folder.id)
+    try:
+        seen = feed.index_after(last_event_id)
+        while True:
+            while seen < len(feed.events):
+                event = feed.events[seen]
+                seen += 1
+                yield ServerSentEvent(raw_data=event.data, event=event.name.value, id=str(event.id))  # type: ignore[misc]
+            if feed.finished or jobs.closing:
+                return  # the final status was sent (or the server is stopping): the client closes its EventSource
+            await feed.wait(seen)
+    finally:
+        jobs.unlisten(feed)
 
 
 @router.get("/{job_id}/metrics.csv", response_class=Response, summary="Every metric row so far: step,epoch,name,value,time")
-async def metrics_csv(feed: FeedDep) -> Response:
+def metrics_csv(folder: FolderDep, jobs: JobsDep) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    writer.writerows(metric_rows(feed.records))
-    headers = {"Content-Disposition": f'attachment; filename="{feed.folder.id}-metrics.csv"'}
+    writer.writerows(metric_rows(jobs.records(folder)))
+    headers = {"Content-Disposition": f'attachment; filename="{folder.id}-metrics.csv"'}
     return Response(out.getvalue(), media_type="text/csv", headers=headers)
 
 
@@ -108,9 +119,9 @@ async def metrics_csv(feed: FeedDep) -> Response:
     response_class=FileResponse,
     summary="A checkpoint (default the latest): a state_dict for torch.load(..., weights_only=True)",
 )
-async def checkpoint(feed: FeedDep, epoch: Epoch = None) -> FileResponse:
-    n = feed.folder.checkpoint_epoch(epoch)
-    return FileResponse(feed.folder.checkpoint(n), media_type="application/octet-stream", filename=f"{feed.folder.id}-epoch-{n}.pt")
+def checkpoint(folder: FolderDep, epoch: Epoch = None) -> FileResponse:
+    n = folder.checkpoint_epoch(epoch)
+    return FileResponse(folder.checkpoint(n), media_type="application/octet-stream", filename=f"{folder.id}-epoch-{n}.pt")
 
 
 @router.get(
@@ -119,9 +130,9 @@ async def checkpoint(feed: FeedDep, epoch: Epoch = None) -> FileResponse:
     responses={200: {"content": {"application/octet-stream": {}}}},
     summary="A checkpoint (default the latest) as .safetensors: what the code of a run with this job's weights_from loads",
 )
-async def checkpoint_safetensors(feed: FeedDep, models: ModelsDep, epoch: Epoch = None) -> Response:
-    n = feed.folder.checkpoint_epoch(epoch)
-    file_name, data = models.safetensors(JobWeights(job_id=feed.folder.id, epoch=n))
+def checkpoint_safetensors(folder: FolderDep, models: ModelsDep, epoch: Epoch = None) -> Response:
+    n = folder.checkpoint_epoch(epoch)
+    file_name, data = models.safetensors(JobWeights(job_id=folder.id, epoch=n))
     return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 
@@ -131,7 +142,7 @@ async def checkpoint_safetensors(feed: FeedDep, models: ModelsDep, epoch: Epoch 
     responses={200: {"content": {"image/png": {}}}},
     summary="The first layer's filters at a checkpoint (default the latest), one tile per output channel",
 )
-async def filters(feed: FeedDep, epoch: Epoch = None) -> Response:
-    n = feed.folder.checkpoint_epoch(epoch)
-    png = encode_png(filters_picture(feed.folder.checkpoint(n)))
+def filters(folder: FolderDep, epoch: Epoch = None) -> Response:
+    n = folder.checkpoint_epoch(epoch)
+    png = encode_png(filters_picture(folder.checkpoint(n)))
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=86400, immutable"})
