@@ -38,8 +38,8 @@ def run_job(backend: JobBackend, jobs_dir: Path, config: JobConfig) -> tuple[Job
         time.sleep(0.05)
     wall = time.perf_counter() - started
     status = folder.status()
-    if status.get("status") != "succeeded":
-        raise SystemExit(f"job {folder.id} ended {status.get('status')}: {status.get('error')}\n{folder.stderr_tail()}")
+    if status.status != "succeeded":
+        raise SystemExit(f"job {folder.id} ended {status.status}: {status.error}\n{folder.stderr_tail()}")
     return folder, wall
 
 

@@ -24,6 +24,7 @@ _COMPUTE = {
 }
 _JOBS = {
     401: {"description": "LAYERLAB_API_TOKEN is set and the bearer token is missing or wrong (starting, cancelling)"},
+    403: {"description": "Listening beyond loopback without LAYERLAB_API_TOKEN (or LAYERLAB_OPEN_JOBS=1): starting and cancelling refused"},
     404: {"description": "No job with that id"},
 }
 _STORES = {507: {"description": "The data disk is full; nothing was written"}}

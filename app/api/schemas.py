@@ -220,3 +220,4 @@ class LossResponse(BaseModel):
 class Health(BaseModel):
     status: str = "ok"
     version: str
+    pid: int = Field(description="The server process that answered (one of several with LAYERLAB_WEB_WORKERS).")

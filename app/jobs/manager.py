@@ -159,7 +159,7 @@ class JobManager:
         """:meth:`create` with the disk work (planning, the probe, reading every status) off the event
         loop. Returns the folder, its status and how many jobs are running."""
         folder = await asyncio.to_thread(self.create_folder, config)
-        self._enqueue(folder, await asyncio.to_thread(self._queued_folders))
+        self._enqueue(folder, await asyncio.to_thread(self._queued_folders) if self.leads else [])
         status, running = await asyncio.to_thread(lambda: (folder.status(), self.counts()[JobStatus.RUNNING]))
         return folder, status, running
 

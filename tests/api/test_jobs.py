@@ -206,6 +206,22 @@ def test_with_a_token_starting_and_cancelling_need_it(tmp_path):
         assert client.post(f"/api/jobs/{job_id}/cancel", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
+def test_beyond_loopback_without_a_token_starting_and_cancelling_are_refused(tmp_path, no_workers):
+    from tests.sse import job_on_disk
+
+    settings = Settings(data_dir=tmp_path / "data", cifar10_dir=None, host="0.0.0.0")
+    job_id = job_on_disk(settings.data_dir / "jobs", "succeeded").name
+    with TestClient(create_app(settings)) as client:
+        for refused in (client.post("/api/jobs", json=LONG), client.post(f"/api/jobs/{job_id}/cancel")):
+            assert refused.status_code == 403, refused.text
+            assert "LAYERLAB_API_TOKEN" in refused.json()["detail"] and "LAYERLAB_OPEN_JOBS=1" in refused.json()["detail"]
+        assert client.get(f"/api/jobs/{job_id}").status_code == 200  # reading stays open
+    with TestClient(create_app(settings.model_copy(update={"open_jobs": True}))) as client:
+        assert client.post("/api/jobs", json=LONG).status_code == 202  # the operator opened it on purpose
+    with TestClient(create_app(settings.model_copy(update={"api_token": "s3cret"}))) as client:
+        assert client.post("/api/jobs", json=LONG, headers={"Authorization": "Bearer s3cret"}).status_code == 202
+
+
 @pytest.mark.parametrize(
     ("body", "loc", "words"),
     [

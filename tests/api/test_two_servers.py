@@ -41,8 +41,18 @@ def test_two_server_processes_of_one_server_share_runs_and_jobs(tmp_path: Path) 
     server = LiveServer(tmp_path / "data", LAYERLAB_WEB_WORKERS="2").start()
     try:
         run = httpx.post(server.url + "/api/pipeline/run", json=PIPELINE, timeout=60).json()
-        maps = {httpx.get(f"{server.url}/api/runs/{run['run_id']}/maps/3.png", timeout=60).content for _ in range(6)}
-        assert len(maps) == 1  # new connections, so both processes answered: the same bytes
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2:  # new connections: the kernel hands each to either process
+            assert time.monotonic() < deadline, f"only process {pids} answered"
+            pids.add(httpx.get(f"{server.url}/healthz", timeout=30).json()["pid"])
+        maps: dict[int, bytes] = {}
+        while set(maps) != pids:  # the map asked of each process: drawn by either, the same bytes
+            assert time.monotonic() < deadline, f"maps only from {set(maps)} of {pids}"
+            with httpx.Client(timeout=60) as one_connection:
+                pid = one_connection.get(f"{server.url}/healthz").json()["pid"]
+                maps[pid] = one_connection.get(f"{server.url}/api/runs/{run['run_id']}/maps/3.png").content
+        assert len(set(maps.values())) == 1
         job = {"layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
                "batch_size": 5, "max_steps": 25}
         job_ids = [httpx.post(server.url + "/api/jobs", json=job, timeout=60).json()["job_id"] for _ in range(3)]

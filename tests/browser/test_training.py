@@ -100,7 +100,7 @@ def test_smoothing_log_scale_and_outliers(page, server: str, cancel_left_running
     assert page.locator("#smoothing-value").text_content() == "0.950"
     page.get_by_label("log scale").check()
     page.get_by_label("ignore outliers in scaling").check()
-    page.wait_for_timeout(100)
+    page.locator("[data-testid=loss-chart][data-scale=log]").wait_for()  # redrawn on the log axis
     assert page.get_by_test_id("loss-chart").locator("canvas").count() == 1
     assert points(page) == 40
 
@@ -119,7 +119,7 @@ def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
     assert time.monotonic() - started < 5
     assert page.get_by_test_id("job-cancel").is_disabled()
     stopped_at = points(page)
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => document.body.dataset.liveStreams === '0'")  # no stream left to bring points
     assert points(page) == stopped_at
 
 

@@ -44,6 +44,7 @@ def _done(client: TestClient, job_id: str) -> dict[str, Any]:
 def test_two_processes_take_the_steps_of_one(client):
     one, two = _start(client, SHORT), _start(client, {**SHORT, "processes": 2})
     single, ddp = _done(client, one), _done(client, two)
+    assert [_status_file(client, j)["processes"] for j in (one, two)] == [1, 2]  # the world size rank 0 trained in
     losses = [[s["loss"] for s in job["history"]["steps"]] for job in (single, ddp)]
     assert len(losses[0]) == len(losses[1]) == 6
     assert losses[1] == pytest.approx(losses[0], rel=1e-4, abs=1e-5)

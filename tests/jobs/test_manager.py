@@ -79,16 +79,16 @@ def test_an_idle_watcher_reads_no_finished_jobs_status(settings, monkeypatch) ->
     from app.jobs.config import JobConfig
     from app.jobs.folder import JobFolder, JobStatus
     from app.jobs.manager import TICK_S, JobManager
+    from app.jobs.protocol import StatusFile
     from app.services import Services
 
     jobs_dir = Path(settings.data_dir) / "jobs"
     for _ in range(20):
         JobFolder.create(jobs_dir, JobConfig.model_validate(LONG)).write_status(status=JobStatus.SUCCEEDED)
-        time.sleep(0.001)
     reads = 0
     real_status = JobFolder.status
 
-    def counting_status(self: JobFolder) -> dict:  # type: ignore[type-arg]
+    def counting_status(self: JobFolder) -> StatusFile:
         nonlocal reads
         reads += 1
         return real_status(self)
@@ -201,14 +201,14 @@ def test_of_two_managers_on_one_data_dir_one_leads_and_the_other_takes_over_when
         await second.start()
         assert first.leads and not second.leads
         job = second.create(JobConfig.model_validate(SHORT))  # made by the follower, started by the leader
-        await until(lambda: job.status().get("status") == JobStatus.SUCCEEDED)
+        await until(lambda: job.status().status is JobStatus.SUCCEEDED)
         await first.stop()  # the leader's process ends: the follower takes over at its next check
         await until(lambda: second.leads, 5)
         again = second.create(JobConfig.model_validate(SHORT))
-        await until(lambda: again.status().get("status") == JobStatus.SUCCEEDED)
+        await until(lambda: again.status().status is JobStatus.SUCCEEDED)
         await second.stop()
         for folder in (job, again):  # one worker each, one final status each
-            statuses = [r.value["status"] for r in folder.read_records() if r.name == "status"]
+            statuses = [r.value.status for r in folder.read_records() if r.name == "status"]
             assert statuses == ["running", "succeeded"], statuses
 
     _run_on_own_loop(scenario)

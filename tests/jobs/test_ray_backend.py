@@ -99,3 +99,28 @@ def test_a_server_pointed_at_no_cluster_refuses_to_start_saying_where_it_looked(
     with pytest.raises(RuntimeError, match=f"No Ray cluster answers at LAYERLAB_RAY_ADDRESS={nowhere}"):
         with TestClient(create_app(settings)):
             pass
+
+
+def test_the_api_token_is_not_in_the_runtime_env_submitted_to_ray(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray shows a job's runtime_env in its dashboard: the token that guards job routes stays on the server."""
+    from app.jobs.config import JobConfig
+    from app.jobs.folder import JobFolder
+    from app.jobs.ray_backend import RayJobsBackend
+
+    submitted: list[dict[str, Any]] = []
+
+    class Recorder:
+        def __init__(self, address: str) -> None:
+            pass
+
+        def submit_job(self, **kwargs: Any) -> str:
+            submitted.append(kwargs)
+            return kwargs["submission_id"]
+
+    monkeypatch.setattr(job_submission, "JobSubmissionClient", Recorder)
+    settings = Settings(data_dir=tmp_path / "data", job_backend="ray", api_token="s3cret-token")
+    folder = JobFolder.create(settings.data_dir / "jobs", JobConfig(layers=SMALL))  # type: ignore[arg-type]
+    RayJobsBackend(settings).start(folder.path)
+    runtime_env = submitted[0]["runtime_env"]
+    assert runtime_env["env_vars"]["LAYERLAB_DATA_DIR"] == str(settings.data_dir)  # the settings are there...
+    assert "LAYERLAB_API_TOKEN" not in runtime_env["env_vars"] and "s3cret-token" not in json.dumps(submitted[0])  # ...not the token

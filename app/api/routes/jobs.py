@@ -47,7 +47,6 @@ FolderDep = Annotated[JobFolder, Depends(job_folder)]
     dependencies=[TokenDep],
     summary="Start a training job (every field optional: the defaults train example 14)",
     responses={401: {"description": "LAYERLAB_API_TOKEN is set and the bearer token is missing or wrong"},
-               403: {"description": "The server listens beyond loopback without LAYERLAB_API_TOKEN (or LAYERLAB_OPEN_JOBS=1)"},
                422: {"description": "Invalid config, or a pipeline torch refuses for 3×32×32 images"},
                429: {"description": "Too many jobs queued; Retry-After says when to try again"}},
 )

@@ -44,6 +44,7 @@ export function lossChartView(store, uPlot) {
     const ids = state.shown.filter((id) => state.series[id]?.step.length);
     const { log, ignoreOutliers, smoothing } = state.view;
     box.dataset.runs = String(ids.length);
+    box.dataset.scale = log ? "log" : "linear";
     box.dataset.points = String(ids.reduce((n, id) => n + state.series[id].step.length, 0));
     const last = Math.max(0, ...ids.map((id) => state.series[id].time.at(-1)));
     if (last > newest) {

@@ -21,9 +21,12 @@ export function createStreams(actions) {
     frame ||= requestAnimationFrame(flush);
   };
 
+  const counted = () => { document.body.dataset.liveStreams = String(sources.size); }; // for tests: waiting on a fact
+
   function close(id) {
     sources.get(id)?.close();
     sources.delete(id);
+    counted();
   }
 
   function open(id) {
@@ -49,6 +52,7 @@ export function createStreams(actions) {
       }
     });
     sources.set(id, source);
+    counted();
   }
 
   return {
