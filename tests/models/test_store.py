@@ -16,7 +16,7 @@ from app.engine import LayerError, Mode, run_pipeline
 from app.errors import NotFoundError
 from app.jobs.config import EXAMPLE_14
 from app.models.store import ModelStore
-from app.storage import prune_data_dir
+from app.retention import prune_data_dir
 from tests.models.nets import example14 as example_14
 
 LIMIT = 50_000_000
