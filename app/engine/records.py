@@ -12,16 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.nn as nn
 
 from .registry import LayerSpec
 from .shapes import Shape
-
-if TYPE_CHECKING:
-    from .backward import Gradients
 
 LayerConfig = dict[str, Any]
 """One layer as the request gave it: ``{"type": "Conv2d", "out_channels": 6, …}`` (only what was set)."""
@@ -116,7 +113,7 @@ class Trace:
     mode: Mode
     input_stats: Stats = field(default_factory=dict)
     weights: dict[str, torch.Tensor] | None = None  # a trained state_dict loaded over the seeded weights
-    grads: Gradients | None = None  # when the run was asked for gradients
+    grads: Any = None  # backward.Gradients when the run was asked for them (typed Any: backward imports this module)
 
     @property
     def output(self) -> torch.Tensor:
