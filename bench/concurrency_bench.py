@@ -1,8 +1,8 @@
 """Do two users' runs overlap? One client vs two concurrent clients against the real server.
 
-    .venv/bin/python bench/concurrency_bench.py [seconds per phase, default 10]
+    scripts/run bench/concurrency_bench.py [seconds per phase, default 10]
 
-Starts ``python -m app`` in a subprocess (bench/live_server.py) with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
+Starts ``python -m app`` in a subprocess (tests/live_server.py) with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
 per run, so two runs can use the two cores) and the run cache off (every request computes), then
 posts the CIFAR-10 pipeline ``Conv2d(3,16,3,p=1) → ReLU → MaxPool2d(2) → Conv2d(16,32,3,p=1)`` on
 ``cifar10`` test images, a fresh seed per request, for a fixed time: first from one client, then
@@ -35,7 +35,8 @@ from typing import Any
 
 import httpx
 
-from live_server import LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.live_server
+from tests.live_server import LiveServer  # noqa: E402
 
 LAYERS = [
     {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},

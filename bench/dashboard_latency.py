@@ -1,7 +1,7 @@
 """Step → chart latency of the training dashboard: how long after a step's loss was measured its
 point is on the loss chart.
 
-    .venv/bin/python bench/dashboard_latency.py [--steps 300] [--batch 16]
+    scripts/run bench/dashboard_latency.py [--steps 300] [--batch 16]
 
 Serves the app (tests/browser/live.py: its own data dir, the bundled CIFAR-10 sample unless
 LAYERLAB_CIFAR10_DIR is set), opens /training in headless Chromium, starts example 14 from the form and records,
@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.live import ARGS, CHROMIUM, live_server  # noqa: E402
+from tests.browser.chromium import ARGS, CHROMIUM  # noqa: E402
+from tests.live_server import LiveServer  # noqa: E402
 
 TARGET_MS = 100
 
@@ -41,7 +42,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp), Path(tmp) / "server.log") as base, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "data") as server, sync_playwright() as p:
+        base = server.url
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(base_url=base)
         page.goto("/training")

@@ -1,6 +1,6 @@
 """Faults against a real server: each answered clearly, nothing lost that was written before.
 
-    python bench/faults.py          # the disk-full case mounts a small tmpfs, so it needs root
+    scripts/run bench/faults.py          # the disk-full case mounts a small tmpfs, so it needs root
 
 1. Server killed (SIGKILL) mid-load and started again: every run made before has its maps served.
 2. A training worker killed mid-job: the job says failed and why; its curves so far are kept.
@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,7 +25,8 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from live_server import LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.live_server
+from tests.live_server import LiveServer  # noqa: E402
 
 LAYERS = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "ReLU"}]
 

@@ -1,6 +1,6 @@
 """Click → every stage painted, in Chromium on loopback (issue 14's "instant").
 
-    .venv/bin/python bench/lab_bench.py [trials]
+    scripts/run bench/lab_bench.py [trials]
 
 Starts the app on a free port (its own data dir, the bundled or configured CIFAR-10), opens the lab
 with one CIFAR-10 test image through Conv2d(3,16,3,p=1) → ReLU → MaxPool2d(2) → Conv2d(16,32,3,p=1),
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from live_server import LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.live_server
+from tests.live_server import LiveServer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 LAYERS = [

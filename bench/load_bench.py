@@ -1,6 +1,6 @@
 """Load: concurrent clients on the CIFAR-10 pipeline (run + every map) against a real server over loopback.
 
-    python bench/load_bench.py [--seconds 30] [--clients 16]
+    scripts/run bench/load_bench.py [--seconds 30] [--clients 16]
 
 1. One client for the duration, then ``--clients`` clients: errors, p50/p99 of one iteration (a run and
    its maps), throughput and its ratio to one client (target >= 0.8), server RSS before and after
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from live_server import LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.live_server
+from tests.live_server import LiveServer  # noqa: E402
 
 LAYERS = [
     {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},

@@ -5,7 +5,7 @@ CIFAR-10 in ``../shared/data/cifar10-jpeg.tar.gz`` and stores their JPEG bytes u
 0.6 MB instead of 1.4 MB of pixels), interleaved by class so any run of 10 shows every class.
 Decoding them gives exactly the pixels the folder source gives for the same files.
 
-    .venv/bin/python bench/make_cifar10_sample.py [path/to/cifar10-jpeg.tar.gz]
+    scripts/run bench/make_cifar10_sample.py [path/to/cifar10-jpeg.tar.gz]
 """
 
 from __future__ import annotations

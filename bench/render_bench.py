@@ -1,6 +1,6 @@
 """How much the pictures cost: torch alone vs. the API with every map vs. matplotlib.
 
-    .venv/bin/python bench/render_bench.py
+    scripts/run bench/render_bench.py
 
 (i)   pure torch: Conv2d(3,16,3,padding=1) → ReLU → MaxPool2d(2) on a 512×512 photo-like image;
 (ii)  the same through POST /api/pipeline/run plus GET of every stage's map: server time, summed
@@ -232,7 +232,7 @@ def main() -> None:
                 t_mpl = best(with_matplotlib(x), rounds=3)
                 print(f"  (iii) matplotlib 4x4 subplots -> PNG  {t_mpl * 1000:8.1f} ms   (iii)/(ii) = {t_mpl / t_api:.1f}  (target >= 10)")
             except ImportError:
-                print("  (iii) skipped: matplotlib is not installed (.venv/bin/pip install matplotlib)")
+                print("  (iii) skipped: matplotlib is not installed (pip install matplotlib into the environment scripts/run uses)")
 
 
 if __name__ == "__main__":

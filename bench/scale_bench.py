@@ -1,6 +1,6 @@
 """What scaling out costs and keeps: DDP under torchrun against one process, and the Ray backend.
 
-    .venv/bin/python bench/scale_bench.py [steps]
+    scripts/run bench/scale_bench.py [steps]
 
 (i)  The same job (example 14 of EXAMPLES.md, batch 64, SGD with momentum, seed 0) run by the worker
      command as one process and as ``processes: 2`` (torchrun, gloo on the CPU): the largest loss

@@ -1,6 +1,6 @@
 """How fast a training job trains, against the compute limit and against the naive loop.
 
-    .venv/bin/python bench/train_bench.py [--cifar10 DIR] [--steps N] [--rounds R]
+    scripts/run bench/train_bench.py [--cifar10 DIR] [--steps N] [--rounds R]
 
 Example 14 (the classic CIFAR-10 CNN) with SGD(lr=0.01) and CrossEntropyLoss at batch 64, in one run,
 on the same machine and torch threads:
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from app.datasets.folder import load_folder  # noqa: E402
 from app.jobs.config import EXAMPLE_14  # noqa: E402
 from app.memory import keep_freed_memory_for_reuse  # noqa: E402
-from bench.live_server import LiveServer  # noqa: E402
+from tests.live_server import LiveServer  # noqa: E402
 
 BATCH = 64
 WARMUP = 5

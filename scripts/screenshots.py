@@ -1,6 +1,6 @@
 """Remake the README's screenshots (docs/screenshots/*.png) from a live server in headless Chromium.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    scripts/run scripts/screenshots.py [--out docs/screenshots]
 
 Starts `python -m app` on a free port with a throwaway data dir (CIFAR-10 from LAYERLAB_CIFAR10_DIR
 when set, else the bundled sample), drives the lab as a reader would, and waits for every map and
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from tests.browser.live import ARGS, CHROMIUM, live_server  # noqa: E402
+from tests.browser.chromium import ARGS, CHROMIUM  # noqa: E402
+from tests.live_server import LiveServer  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
 # The receptive field of one value of the last Conv2d, on a CIFAR-10 cat.
@@ -121,8 +123,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp), Path(tmp) / "server.log") as base:
-        for path in shoot(base, args.out):
+    dataset = {"LAYERLAB_CIFAR10_DIR": os.environ["LAYERLAB_CIFAR10_DIR"]} if os.environ.get("LAYERLAB_CIFAR10_DIR") else {}
+    with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "data", **dataset) as server:
+        for path in shoot(server.url, args.out):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 

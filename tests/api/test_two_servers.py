@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.live_server import LiveServer
+from tests.live_server import LiveServer
 
 PIPELINE = {
     "input": {"source": "cifar10", "split": "test", "index": 3},

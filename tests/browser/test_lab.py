@@ -79,9 +79,7 @@ def test_tensor_conv_by_hand_shows_numbers(page) -> None:
     assert highlighted == ["1", "2", "3", "2", "1", "0", "2", "3", "1"]
 
 
-def test_cifar_four_layer_pipeline(page, api_paths) -> None:
-    if "/api/datasets/cifar10" not in api_paths:
-        pytest.skip("CIFAR-10 browsing endpoints are not there yet")
+def test_cifar_four_layer_pipeline(page) -> None:
     open_lab(page)
     page.get_by_role("tab", name="CIFAR-10").click()
     picker = page.get_by_test_id("cifar-picker")
@@ -102,9 +100,7 @@ def test_cifar_four_layer_pipeline(page, api_paths) -> None:
     assert stage_shapes(page) == ["1x3x32x32", "1x8x32x32", "1x8x32x32", "1x8x16x16", "1x2048"]
 
 
-def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
-    if "/api/uploads" not in api_paths:
-        pytest.skip("upload endpoint is not there yet")
+def test_upload_png_through_conv(page, tmp_path) -> None:
     png = tmp_path / "pic.png"
     img = Image.new("RGB", (40, 30))
     img.putdata([(x * 6, y * 8, (x + y) * 3) for y in range(30) for x in range(40)])
@@ -120,8 +116,6 @@ def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
     page.get_by_test_id("run").click()
     page.locator("[data-testid=stage][data-shape='1x8x28x38']").wait_for()
     assert stage_shapes(page) == ["1x3x30x40", "1x8x28x38"]
-    if "/api/runs/{run_id}/maps/{k}.png" not in api_paths:
-        pytest.skip("map images endpoint is not there yet")
     images = page.get_by_test_id("stage-image")
     assert images.count() == 3
     page.wait_for_function("[...document.querySelectorAll('[data-testid=stage-image]')].every(i => i.complete)")
@@ -132,7 +126,7 @@ def test_upload_png_through_conv(page, api_paths, tmp_path) -> None:
 
 
 def test_refused_pipeline_shows_message_on_card(page) -> None:
-    page.allowed_errors.append("status of 422")  # Chromium logs every non-2xx fetch; this one is the point
+    page.allow_failed_request("422", "/api/pipeline/run")  # Chromium logs every non-2xx fetch; this one is the point
     open_lab(page, {"input": {"source": "cifar10", "split": "test", "index": 0},
                     "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 1024, "out_features": 10}],
                     "seed": 0, "mode": "eval", "view": {"colormap": "grey", "normalize": "per_channel", "sample": 0}})
@@ -404,7 +398,7 @@ def test_activation_chart_draws(page) -> None:
 
 def test_lab_works_without_the_chart_library(page) -> None:
     """uPlot is fetched only when the chart scrolls into view; when it cannot load, the explorer says so and the lab runs."""
-    page.allowed_errors.append("net::ERR_FAILED")  # the aborted uPlot requests
+    page.allow_failed_request("net::ERR_FAILED", "/vendor/uplot/")  # the aborted uPlot requests
     requested = []
     page.on("request", lambda r: requested.append(r.url) if "/vendor/uplot/" in r.url else None)
     page.route("**/vendor/uplot/**", lambda route: route.abort())
@@ -446,3 +440,4 @@ def test_api_docs_page_works_offline(page) -> None:
     page.locator(".opblock").first.wait_for()
     assert page.locator(".opblock").count() >= 10
     assert page.get_by_text("/api/pipeline/run").count() >= 1
+

@@ -167,7 +167,7 @@ def test_runs_overlaid(page, server: str, cancel_left_running) -> None:
 
 
 def test_refusals_shown_where_they_belong(page, server: str) -> None:
-    page.allowed_errors.append("422")
+    page.allow_failed_request("422", "/api/jobs")
     jobs_before = len(httpx.get(f"{server}/api/jobs").json()["jobs"])
     open_dashboard(page, [{"type": "Flatten"}, {"type": "Linear", "out_features": 7}])
     page.get_by_test_id("train-start").click()
@@ -185,7 +185,7 @@ def test_refusals_shown_where_they_belong(page, server: str) -> None:
 
 def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -> None:
     page.allowed_errors.append("uPlot")
-    page.allowed_errors.append("Failed to load resource")
+    page.allow_failed_request("net::ERR_FAILED", "/vendor/uplot/")
     page.route("**/vendor/uplot/**", lambda route: route.abort())
     open_dashboard(page, SMALL_NET)
     job_id = start(page, max_steps=8)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
+from tests.live_server import LiveServer
 from tests.sse import NoWorkers, job_on_disk
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG = {
     "layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
     "batch_size": 5,
@@ -24,26 +21,11 @@ LONG = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ctrl_c_stops_the_server_promptly_with_a_stream_open_and_fails_its_job(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")} | {"LAYERLAB_DATA_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    server = LiveServer(tmp_path)
+    base = server.url
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-                time.sleep(0.2)
+        server.start()
         job_id = httpx.post(f"{base}/api/jobs", json=LONG).json()["job_id"]
         seen: list[str] = []
         first_step = threading.Event()
@@ -58,16 +40,14 @@ def test_ctrl_c_stops_the_server_promptly_with_a_stream_open_and_fails_its_job(t
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
         assert first_step.wait(120), "no step event"
-        server.send_signal(signal.SIGINT)
+        server.process.send_signal(signal.SIGINT)
         listener.join(5)
         assert not listener.is_alive()  # the server ended the stream at once rather than wait for the client
         # uvicorn waits for open responses before the lifespan's shutdown: it got there, so it exits.
         # (Interpreter teardown after uvicorn finished takes ~20 s on a loaded 2-core machine, job or not.)
-        server.wait(90)
+        server.process.wait(90)
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        server.stop(kill=True)
     status = json.loads((tmp_path / "jobs" / job_id / "status.json").read_text())
     assert status["status"] == "failed" and "server shut down" in status["error"]
 
@@ -119,8 +99,6 @@ def _detail(server, job_id: str) -> dict:  # type: ignore[no-untyped-def, type-a
 
 
 def test_a_second_server_on_the_data_dir_watches_a_running_job_without_failing_or_stopping_it(tmp_path: Path) -> None:
-    from bench.live_server import LiveServer
-
     a, b = LiveServer(tmp_path / "data"), LiveServer(tmp_path / "data")
     try:
         a.start()
@@ -142,8 +120,6 @@ def test_a_second_server_on_the_data_dir_watches_a_running_job_without_failing_o
 
 
 def test_a_server_restarted_after_a_kill_adopts_the_worker_that_kept_training(tmp_path: Path) -> None:
-    from bench.live_server import LiveServer
-
     server = LiveServer(tmp_path / "data")
     try:
         server.start()

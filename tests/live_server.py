@@ -1,7 +1,10 @@
-"""A real layerlab server in a subprocess (``python -m app``) on a free port, for benchmarks and fault tests.
+"""A real layerlab server in a subprocess (``python -m app``) on a free port: the one harness that
+tests (browser, two servers, shutdown), benches (bench/*.py) and scripts (screenshots) start.
 
 ``with LiveServer(data_dir, LAYERLAB_COMPUTE_WORKERS="1") as server: httpx.get(server.url + "/healthz")``.
-``restart()`` stops it (SIGTERM, or SIGKILL with ``kill=True``) and starts it again on the same port and data dir.
+The server sees none of the caller's ``LAYERLAB_*`` variables: only its data dir and the settings
+passed. ``restart()`` stops it (SIGTERM, or SIGKILL with ``kill=True``) and starts it again on the
+same port and data dir. Its output goes to ``log`` (default: ``server-<port>.log`` beside the data dir).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: `python -m app` runs from here
 
 
 def free_port() -> int:
@@ -26,13 +29,13 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, log: Path | None = None, **env: str) -> None:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")}
         self._env = {**inherited, "LAYERLAB_DATA_DIR": str(self.data_dir), **env}
-        self.log = self.data_dir.parent / f"server-{self.port}.log"
+        self.log = log or self.data_dir.parent / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 180.0) -> LiveServer:
@@ -53,14 +56,17 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log}")
+                raise RuntimeError(f"server exited with {self.process.returncode}; the end of {self.log}:\n{self._log_tail()}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"server not healthy after {timeout} s; see {self.log}")
+        raise RuntimeError(f"server not healthy after {timeout} s; the end of {self.log}:\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
 
     def stop(self, kill: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
