@@ -1,9 +1,13 @@
-"""Shared fixtures: settings in a fresh data dir, an httpx-based client on the real app, golden files."""
+"""Shared fixtures: settings in a fresh data dir, an httpx-based client on the real app, golden files.
+
+No test sees the developer's ``LAYERLAB_*`` environment (see :func:`_no_layerlab_environment`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,19 @@ from app.models import store
 from app.settings import Settings
 from tests.golden_files import GOLDEN_DIR, Golden
 from tests.models.nets import example14
+
+
+# Read by the tests' own helpers (the development copy of CIFAR-10 from scripts/bootstrap.sh), never by the app.
+KEPT_ENVIRONMENT = frozenset({"LAYERLAB_DEV_CIFAR10_DIR"})
+
+
+@pytest.fixture(autouse=True)
+def _no_layerlab_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts from the settings' defaults: a developer's exported LAYERLAB_DATA_DIR,
+    LAYERLAB_RATE_LIMIT … would otherwise reach Settings() and every server a test starts."""
+    for name in os.environ:
+        if name.startswith("LAYERLAB_") and name not in KEPT_ENVIRONMENT:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Run in a child: the allocator setting is process-wide and must not change this test process.
@@ -38,7 +40,7 @@ def test_training_steps_take_no_fresh_pages_once_memory_is_kept_for_reuse() -> N
     out = subprocess.run([sys.executable, "-c", STEPS], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if not result["accepted"]:
-        return  # not glibc: nothing was changed, nothing to measure
+        pytest.skip("not glibc: the allocator setting was not accepted, so there is nothing to measure")
     # Median of three 5-step windows (a thread's arena may still grow once). Without the setting this
     # model at batch 64 measured 1,700-6,300 page faults per step here.
     assert result["faults_per_step"] < 100, result

@@ -119,8 +119,22 @@ def _torch_kwargs(config: dict[str, Any], x: torch.Tensor) -> dict[str, Any]:
     return kwargs
 
 
+class TorchRefused(Exception):
+    """torch itself raised: building a module or running it. Anything else is a bug of this harness."""
+
+
+def _torch(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 (any refusal by torch counts)
+        raise TorchRefused(exc) from exc
+
+
 def torch_reference(layers: list[dict[str, Any]], x: torch.Tensor, seed: int, train: bool) -> list[torch.Tensor] | Exception:
-    """Build with torch.manual_seed(seed), every module in order, then one forward pass."""
+    """Build with torch.manual_seed(seed), every module in order, then one forward pass.
+
+    Only torch's own calls count as a refusal (returned); an error of this harness propagates.
+    """
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         try:
@@ -128,28 +142,31 @@ def torch_reference(layers: list[dict[str, Any]], x: torch.Tensor, seed: int, tr
             modules = []
             # Inferred sizes need each stage's input shape: a dry forward with the RNG state put
             # back afterwards, so the modules are still built one after another from the same seed.
-            shapes_x = x
+            shapes_x, dry_indices = x, None
             for config in layers:
                 kwargs = _torch_kwargs(config, shapes_x)
                 if config["type"] == "MaxPool2d" and any(lay.get("indices_from") for lay in layers):
                     kwargs["return_indices"] = True
-                module = REGISTRY[config["type"]].cls(**kwargs)
+                module = _torch(REGISTRY[config["type"]].cls, **kwargs)
                 modules.append(module)
                 module.train(train)
                 with torch.random.fork_rng(devices=[]):
-                    out = module(shapes_x) if config["type"] != "MaxUnpool2d" else None
-                shapes_x = out[0] if isinstance(out, tuple) else out
+                    unpool = config["type"] == "MaxUnpool2d"
+                    out = _torch(module, shapes_x, dry_indices) if unpool else _torch(module, shapes_x)
+                if isinstance(out, tuple):
+                    out, dry_indices = out
+                shapes_x = out
             outputs, indices = [], None
             current = x
             for config, module in zip(layers, modules, strict=True):
-                out = module(current, indices) if config["type"] == "MaxUnpool2d" else module(current.clone())
+                out = _torch(module, current, indices) if config["type"] == "MaxUnpool2d" else _torch(module, current.clone())
                 if isinstance(out, tuple):
                     out, indices = out
                 outputs.append(out)
                 current = out
             return outputs
-        except Exception as exc:  # noqa: BLE001 (any refusal by torch counts)
-            return exc
+        except TorchRefused as refused:
+            return refused.__cause__  # type: ignore[return-value]
 
 
 def _from_json(values: Any) -> torch.Tensor:
@@ -272,3 +289,10 @@ def test_stats_are_torchs_own_over_the_finite_values(shape: list[int], special: 
     assert stats["min"] == float(finite.min()) and stats["max"] == float(finite.max())
     assert stats["mean"] == float(finite.mean())
     assert stats["std"] == (float(finite.std()) if finite.numel() > 1 else None)
+
+
+def test_an_error_of_this_harness_is_not_counted_as_torch_refusing() -> None:
+    with pytest.raises(KeyError):
+        torch_reference([{"type": "NoSuchLayer"}], torch.zeros(1, 3), seed=0, train=False)
+    refused = torch_reference([{"type": "Linear", "in_features": 4, "out_features": 2}], torch.zeros(1, 3), seed=0, train=False)
+    assert isinstance(refused, RuntimeError)  # torch's own refusal: shapes cannot be multiplied
