@@ -3,8 +3,8 @@ point is on the loss chart.
 
     scripts/run bench/dashboard_latency.py [--steps 300] [--batch 16]
 
-Serves the app (tests/browser/live.py: its own data dir, the bundled CIFAR-10 sample unless
-LAYERLAB_CIFAR10_DIR is set), opens /training in headless Chromium, starts example 14 from the form and records,
+Serves the app (tests/live_server.py: its own data dir and the bundled CIFAR-10 sample), opens
+/training in headless Chromium, starts example 14 from the form and records,
 at every chart update, `Date.now() − time` of the newest point drawn (`time` is the worker's Unix
 time of the step, carried by the SSE event; the page measures it just before uPlot draws, in the same
 animation frame). Prints p50/p95/p99/max over the run and the target (~100 ms).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from .live import live_server
+from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -215,9 +214,8 @@ def test_train_this_pipeline_from_the_lab(page) -> None:
 
 
 def test_api_token_asked_for_when_the_server_wants_one(browser, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "LAYERLAB_CIFAR10_DIR"} | {"LAYERLAB_API_TOKEN": "s3cret"}
-    (tmp_path / "data").mkdir()
-    with live_server(tmp_path / "data", tmp_path / "server.log", env) as base:
+    with LiveServer(tmp_path / "data", LAYERLAB_API_TOKEN="s3cret") as server:
+        base = server.url
         context = browser.new_context(base_url=base)
         page = context.new_page()
         errors = []
