@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/attribution_bench.py [rounds, default 15]
 
-Starts ``python -m app`` in a subprocess (bench/live_server.py) with one torch thread, and uses one
+Starts ``python -m app`` in a subprocess (tests/live_server.py) with one torch thread, and uses one
 here too, so both sides compute on one core. Each round takes a fresh CIFAR-10 test image and a fresh
 seed (nothing cached) and, alternating which goes first:
 
@@ -33,7 +33,8 @@ import torch
 import torch.nn as nn
 from captum.attr import IntegratedGradients
 
-from live_server import LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.live_server
+from tests.live_server import LiveServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.jobs.config import EXAMPLE_14  # noqa: E402  (the one copy of example 14's layers)
