@@ -38,8 +38,12 @@ class LiveServer:
         self.log = log or self.data_dir.parent / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 180.0) -> LiveServer:
-        return self.launch().wait_healthy(timeout)
+    def start(self, timeout: float = 600.0) -> LiveServer:
+        try:
+            return self.launch().wait_healthy(timeout)
+        except BaseException:
+            self.stop(kill=True)  # a server that never became healthy is not left running
+            raise
 
     def launch(self) -> LiveServer:
         """Start the process without waiting (several servers start faster side by side)."""
@@ -51,7 +55,7 @@ class LiveServer:
             )
         return self
 
-    def wait_healthy(self, timeout: float = 180.0) -> LiveServer:
+    def wait_healthy(self, timeout: float = 600.0) -> LiveServer:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
