@@ -1,0 +1,23 @@
+"""Disk and torch work never runs on the event loop: every route but the jobs' is a plain ``def``.
+
+FastAPI runs a plain ``def`` route in its thread pool; an ``async def`` one runs on the loop, where
+a slow file read or a torch call would delay every other request (``/healthz`` included). The jobs'
+routes (streams) are checked in tests/api/test_jobs.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from fastapi.routing import APIRoute
+
+from app.main import create_app
+from app.settings import Settings
+
+
+def test_no_route_outside_the_jobs_api_runs_on_the_event_loop(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(Settings(data_dir=tmp_path))
+    routes = [r for r in app.routes if isinstance(r, APIRoute) and not r.path.startswith("/api/jobs")]
+    assert len(routes) > 20
+    on_the_loop = [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)]
+    assert not on_the_loop, f"async def routes doing their work on the event loop: {on_the_loop}"
