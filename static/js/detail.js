@@ -55,7 +55,7 @@ function colorbar(palette, [lo, hi]) {
     el("div", { class: "ticks" }, [lo, mid, hi].map((v) => el("span", { text: float32Text(Math.fround(v)) }))));
 }
 
-/** Mounts the dialog and renders it from state.detail (main.js imports this module on the first 🔍). */
+/** Mounts the dialog and renders it from state.detail (main.js imports this module on the first inspect button click). */
 export function mountDetail(store, actions) {
   const dialog = byId("stage-detail");
   const ui = {

@@ -21,6 +21,27 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+// Icons drawn as inline SVG in the text colour: an emoji renders as an empty box where no emoji font is installed.
+const ICONS = {
+  magnifier: [["circle", { cx: 6.5, cy: 6.5, r: 4.5 }], ["line", { x1: 10, y1: 10, x2: 14.5, y2: 14.5 }]],
+};
+
+/** An inline SVG icon (16×16, currentColor). Decorative: the button or link it sits in carries the label. */
+export function icon(name) {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 16 16", width: 16, height: 16, fill: "none", stroke: "currentColor",
+    "stroke-width": 2, "stroke-linecap": "round", "aria-hidden": "true", focusable: "false", class: `icon-${name}` })) {
+    svg.setAttribute(k, v);
+  }
+  for (const [tag, attrs] of ICONS[name]) {
+    const shape = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) shape.setAttribute(k, v);
+    svg.append(shape);
+  }
+  return svg;
+}
+
 /** An element of the page template by id; throws when the template lacks it (a renamed id fails loudly). */
 export function byId(id) {
   const node = document.getElementById(id);

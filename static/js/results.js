@@ -1,7 +1,7 @@
 // The run shown (state.run): stages (before → after images, shape badge, stats, exact values), a
 // torchinfo-like trace and the code. Renders when the run or the view settings change.
 
-import { el, byId, show } from "./dom.js";
+import { el, byId, icon, show } from "./dom.js";
 import { mapQuery } from "./api.js";
 
 const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
@@ -82,7 +82,7 @@ function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, value
       el("strong", { text: title }),
       el("span", { class: "badge", title: "output shape", text: shape.join("×") }),
       el("button", { type: "button", class: "icon", testid: "open-detail", "data-stage": index, "data-pipeline": b ? "b" : "a",
-        title: "Open this stage at readable size: every value, zoom, colour bar, arithmetic", "aria-label": `Inspect stage ${index}`, text: "🔍" })),
+        title: "Open this stage at readable size: every value, zoom, colour bar, arithmetic", "aria-label": `Inspect stage ${index}` }, icon("magnifier"))),
     inShape ? el("p", { class: "flow", title: formula, text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
       prevUrl !== undefined ? image(prevUrl, view, `stage ${index} input`, index - 1, imageId) : null,

@@ -24,7 +24,7 @@ TWO_CHANNELS = {"input": {"source": "tensor", "data": [float(v - 10) for v in ra
 def open_detail(page, state: dict, stage: int):
     open_lab(page, state)
     page.get_by_test_id("stage").nth(len(state["layers"])).wait_for()
-    page.locator(f"[data-testid=open-detail][data-stage='{stage}']").first.click()
+    page.get_by_role("button", name=f"Inspect stage {stage}", exact=True).first.click()
     detail = page.get_by_test_id("stage-detail")
     detail.locator(".pixels canvas").first.wait_for()
     return detail
@@ -37,6 +37,14 @@ def hover_cell(page, detail, tile: int, y: int, x: int) -> str:
     rows, cols = (int(v) for v in canvas.evaluate("c => [c.height, c.width]"))
     page.mouse.move(box["x"] + (x + 0.5) * box["width"] / cols, box["y"] + (y + 0.5) * box["height"] / rows)
     return detail.get_by_test_id("value-under-cursor").text_content()
+
+
+def test_the_inspect_button_is_an_svg_icon_named_for_screen_readers(page) -> None:
+    open_lab(page, CONV_BY_HAND)
+    button = page.get_by_role("button", name="Inspect stage 1", exact=True)
+    assert button.text_content().strip() == ""  # no emoji: it is an empty box where no emoji font is installed
+    assert button.locator("svg[aria-hidden=true]").count() == 1
+    assert button.locator("svg").bounding_box()["width"] > 0
 
 
 def test_detail_view_zooms_true_pixels_and_reads_the_exact_value_under_the_cursor(page) -> None:
