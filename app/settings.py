@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         description="Largest decoded image, in pixels (Pillow's decompression-bomb guard).",
     )
     decode_memory_bytes: int = Field(
-        default=768 * 1024 * 1024,
+        default=512 * 1024 * 1024,
         gt=0,
         description="Memory all uploads being decoded may hold at once, reserved from each image's header before "
         "decoding; more wait their turn (up to LAYERLAB_REQUEST_TIMEOUT, then 503). One image needing more is 413.",

@@ -8,7 +8,7 @@ anything Pillow cannot fully decode (not an image, truncated, unsupported format
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -27,10 +27,12 @@ def set_pixel_limit(max_pixels: int) -> None:
     Image.MAX_IMAGE_PIXELS = max_pixels
 
 
-# Bytes per pixel that decoding may hold at its peak, by the file's mode: the decoded frame, a
-# converted copy and, for transparency, an RGBA copy and the white page it is laid on.
-_PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "RGB": 4, "YCbCr": 7, "P": 14, "LA": 14, "La": 14, "PA": 16, "RGBA": 16, "RGBa": 16}
-_PEAK_OTHER = 16  # CMYK, 16-bit and float modes
+# Bytes per pixel that decoding may hold at its peak, by the file's mode: the decoded frame, its
+# turned copy (EXIF orientation) or its converted copy (transparency and 16-bit are converted strip
+# by strip, so only the result is whole; a palette with transparency becomes RGBA first).
+_PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "P": 8, "RGB": 6, "YCbCr": 6, "LA": 4, "La": 4, "PA": 5, "RGBA": 8, "RGBa": 8}
+_PEAK_OTHER = 8  # CMYK, LAB, HSV, RGBX (4 bytes, turned or converted); 16-bit and float greyscale
+_STRIP_ROWS = 256
 
 
 def peak_bytes(width: int, height: int, mode: str) -> int:
@@ -82,24 +84,49 @@ def decode_image(data: bytes | BinaryIO, max_pixels: int) -> Image.Image:
         return decode_opened(im, max_pixels)
 
 
-def _to_rgb_or_l(im: Image.Image) -> Image.Image:
-    """Each mode converted on purpose, not by whatever ``convert`` happens to do."""
-    if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
-        # 16-bit greyscale: Pillow's convert("L") clips at 255; scale the full range instead.
-        a = np.asarray(im, dtype=np.float64)
-        return Image.fromarray(np.clip(np.round(a * (255 / 65535)), 0, 255).astype(np.uint8))
-    if im.mode == "F":
-        a = np.asarray(im, dtype=np.float64)
-        return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8))
-    if im.mode == "P":
-        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-    if im.mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+def _by_strips(im: Image.Image, mode: str, convert: Callable[[Image.Image], Image.Image]) -> Image.Image:
+    """``convert`` applied to strips of rows into a new image of ``mode``: only the source, the result
+    and one strip's intermediates are held at once (each conversion here works pixel by pixel)."""
+    out = Image.new(mode, im.size)
+    for top in range(0, im.height, _STRIP_ROWS):
+        box = (0, top, im.width, min(top + _STRIP_ROWS, im.height))
+        out.paste(convert(im.crop(box)), box[:2])
+    return out
+
+
+def _sixteen_bit(strip: Image.Image) -> Image.Image:
+    # 16-bit greyscale: Pillow's convert("L") clips at 255; scale the full range instead.
+    a = np.asarray(strip, dtype=np.float64)
+    return Image.fromarray(np.clip(np.round(a * (255 / 65535)), 0, 255).astype(np.uint8))
+
+
+def _float(strip: Image.Image) -> Image.Image:
+    a = np.asarray(strip, dtype=np.float64)
+    return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8))
+
+
+def _on_white(grey: bool) -> Callable[[Image.Image], Image.Image]:
+    def flatten(strip: Image.Image) -> Image.Image:
         # Transparent pixels become white, as an image viewer shows them on a white page.
-        grey = im.mode in ("LA", "La")
-        rgba = im.convert("RGBA")
+        rgba = strip.convert("RGBA")
         flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         flat.alpha_composite(rgba)
         return flat.convert("L" if grey else "RGB")
+
+    return flatten
+
+
+def _to_rgb_or_l(im: Image.Image) -> Image.Image:
+    """Each mode converted on purpose, not by whatever ``convert`` happens to do."""
+    if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        return _by_strips(im, "L", _sixteen_bit)
+    if im.mode == "F":
+        return _by_strips(im, "L", _float)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        grey = im.mode in ("LA", "La")
+        return _by_strips(im, "L" if grey else "RGB", _on_white(grey))
     if im.mode in ("RGB", "L"):
         return im  # already what the engine takes: no copy
     if im.mode in _GREY:
