@@ -79,6 +79,32 @@ def test_short_job_curve_grows_and_succeeds(page, server: str, cancel_left_runni
     assert page.get_by_test_id("runs-list").locator(f"li[data-job='{job_id}']").count() == 1
 
 
+def test_layer_health_draws_beside_the_loss(page, server: str, cancel_left_running) -> None:
+    open_dashboard(page, SMALL_NET)
+    start(page, batch_size=4, max_steps=40, epochs=1, health_every=5)
+    wait_status(page, "succeeded")
+    health = page.get_by_test_id("layer-health")
+    ratio = health.get_by_test_id("update-ratio-chart")
+    page.wait_for_function("() => document.querySelector('[data-testid=update-ratio-chart]').dataset.points === '8'")
+    assert ratio.get_attribute("data-band") == "0.000316-0.00316"  # the healthy band around 1e-3
+    assert ratio.locator("canvas").count() == 1 and health.get_by_test_id("grad-norm-chart").locator("canvas").count() == 1
+    assert ratio.evaluate("box => box.querySelector('.u-legend').textContent").count("Conv2d") == 1
+    # the band is painted: many pixels of its green tint over the page's white (rgb ≈ 228, 240, 227)
+    tinted = ratio.locator("canvas").evaluate("""c => {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 1] - d[i] > 6 && d[i + 1] - d[i + 2] > 6 && d[i + 1] > 200) n++;
+        return n;
+    }""")
+    assert tinted > 2000, tinted
+    rows = health.get_by_test_id("health-table").locator("tbody tr")
+    assert [r.locator("td").first.text_content() for r in rows.all()] == ["1 Conv2d", "5 Linear"]
+    assert all(float(r.locator("td").nth(3).text_content()) > 0 for r in rows.all())
+    hists = health.get_by_test_id("activation-histogram")
+    assert hists.count() == 5 and "dead" in hists.nth(1).text_content() and "dead" not in hists.nth(0).text_content()
+    assert hists.nth(1).locator(".bars span").count() == 30
+
+
 def test_form_defaults_are_the_apis(page, server: str, cancel_left_running) -> None:
     """Example 14, SGD lr 0.01, batch 64, one epoch: the form starts what an empty POST /api/jobs starts."""
     open_dashboard(page)
@@ -193,6 +219,10 @@ def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -
     assert row.locator("td").nth(1).text_content() == "8"  # steps
     assert float(row.locator("td").nth(2).text_content()) > 0  # last loss
     assert page.get_by_test_id("loss-chart").locator("canvas").count() == 0
+    # layer health: the latest numbers as a table, the histograms as plain bars
+    page.get_by_test_id("health-table").locator("tbody tr").first.wait_for()
+    assert page.get_by_test_id("update-ratio-chart").is_hidden()
+    assert page.get_by_test_id("activation-histogram").count() == 5
 
 
 def test_train_this_pipeline_from_the_lab(page) -> None:

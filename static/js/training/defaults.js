@@ -24,5 +24,6 @@ export const EXAMPLE_14 = Object.freeze({
   seed: 0,
   schedule: "constant",
   augment: [],
+  health_every: 10,
   probe: { source: "cifar10", split: "test", index: 0 },
 });

@@ -3,7 +3,7 @@
 
 import { byId, el } from "../dom.js";
 
-const NUMBERS = ["lr", "momentum", "weight_decay", "batch_size", "epochs", "max_steps", "seed"];
+const NUMBERS = ["lr", "momentum", "weight_decay", "batch_size", "epochs", "max_steps", "seed", "health_every"];
 
 /** "Conv2d(out_channels=32, kernel_size=5, padding=2)": a layer as torch's constructor reads. */
 export function layerText(layer) {

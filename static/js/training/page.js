@@ -10,6 +10,7 @@ import { classesView } from "./classes.js";
 import { filtersView } from "./filters.js";
 import { formErrorsOf, formView } from "./form.js";
 import { jobView } from "./job-view.js";
+import { layerHealthView } from "./layer-health.js";
 import { lossChartView } from "./loss-chart.js";
 import { probeView } from "./probe.js";
 import { runsListView } from "./runs-list.js";
@@ -93,6 +94,7 @@ async function start() {
   jobView(store, actions, { cancel });
   viewControls(store, actions);
   lossChartView(store, uPlot);
+  layerHealthView(store, uPlot);
   probeView(store, actions);
   accuracyView(store, uPlot);
   classesView(store);

@@ -16,6 +16,8 @@ const INITIAL = {
   order: [], // job ids, newest first
   series: {}, // job id → columns of its `step` events: { step: [], epoch: [], loss: [], time: [], imagesPerSecond: [] }
   epochs: {}, // job id → [{ epoch, train_loss, test_loss, test_accuracy, time, … }] from `epoch` events
+  health: {}, // job id → columns of its `layer_health` events: { step: [], lr: [], layers: [{ index, type }], grad, weight, ratio: [per layer [per event]] }
+  activity: {}, // job id → its `activations` events: [{ epoch, images, stages: [{ index, type, dead_fraction, min, max, counts }] }]
   shown: [], // job ids overlaid on the charts (the runs list's checkboxes)
   focus: null, // the job whose progress, probe and filters are shown
   view: { smoothing: 0.6, log: false, ignoreOutliers: false },
@@ -50,6 +52,20 @@ function withSteps(series = EMPTY_SERIES, steps) {
     loss: [...series.loss, ...steps.map((d) => d.loss)],
     time: [...series.time, ...steps.map((d) => d.time)],
     imagesPerSecond: [...series.imagesPerSecond, ...steps.map((d) => d.images_per_s)],
+  };
+}
+
+/** `layer_health` events appended to a job's columns: one row per layer, one column per event. */
+function withHealth(health, events) {
+  const layers = health?.layers ?? events[0].layers.map(({ index, type }) => ({ index, type }));
+  const column = (key) => layers.map((_, i) => [...(health?.[key][i] ?? []), ...events.map((e) => e.layers[i]?.[key === "grad" ? "grad_norm" : key === "weight" ? "weight_norm" : "update_ratio"] ?? null)]);
+  return {
+    step: [...(health?.step ?? []), ...events.map((e) => e.step)],
+    lr: [...(health?.lr ?? []), ...events.map((e) => e.lr)],
+    layers,
+    grad: column("grad"),
+    weight: column("weight"),
+    ratio: column("ratio"),
   };
 }
 
@@ -96,15 +112,17 @@ export function trainingActions(store) {
       const ends = Object.entries(byJob(events, "epoch"));
       if (steps.length) changes.series = { ...s.series, ...Object.fromEntries(steps.map(([id, d]) => [id, withSteps(s.series[id], d)])) };
       if (ends.length) changes.epochs = { ...s.epochs, ...Object.fromEntries(ends.map(([id, d]) => [id, [...(s.epochs[id] ?? []), ...d]])) };
+      const health = Object.entries(byJob(events, "layer_health"));
+      const acts = Object.entries(byJob(events, "activations"));
+      if (health.length) changes.health = { ...s.health, ...Object.fromEntries(health.map(([id, d]) => [id, withHealth(s.health[id], d)])) };
+      if (acts.length) changes.activity = { ...s.activity, ...Object.fromEntries(acts.map(([id, d]) => [id, [...(s.activity[id] ?? []), ...d]])) };
       return changes;
     }),
     /** Drops what a stream delivered before (it is about to deliver the whole history again). */
     resetHistory: (id) => update((s) => {
-      const series = { ...s.series };
-      const epochs = { ...s.epochs };
-      delete series[id];
-      delete epochs[id];
-      return { series, epochs };
+      const [series, epochs, health, activity] = [{ ...s.series }, { ...s.epochs }, { ...s.health }, { ...s.activity }];
+      for (const kept of [series, epochs, health, activity]) delete kept[id];
+      return { series, epochs, health, activity };
     }),
     toggleShown: (id, on) => update((s) => ({ shown: on ? [...without(s.shown, id), id] : without(s.shown, id) })),
     focus: (id) => update({ focus: id, probeEpoch: null }),

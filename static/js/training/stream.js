@@ -32,7 +32,7 @@ export function createStreams(actions) {
   function open(id) {
     actions.resetHistory(id); // the stream replays everything, from its first event
     const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
-    for (const type of ["step", "epoch"]) {
+    for (const type of ["step", "epoch", "layer_health", "activations"]) {
       source.addEventListener(type, (ev) => queue({ jobId: id, type, data: JSON.parse(ev.data) }));
     }
     source.addEventListener("status", (ev) => {
