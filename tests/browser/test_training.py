@@ -89,11 +89,11 @@ def test_layer_health_draws_beside_the_loss(page, server: str, cancel_left_runni
     assert ratio.get_attribute("data-band") == "0.000316-0.00316"  # the healthy band around 1e-3
     assert ratio.locator("canvas").count() == 1 and health.get_by_test_id("grad-norm-chart").locator("canvas").count() == 1
     assert ratio.evaluate("box => box.querySelector('.u-legend').textContent").count("Conv2d") == 1
-    # the band is painted: many pixels of its green tint over the page's white (rgb ≈ 228, 240, 227)
+    # the band is painted: many pixels of its translucent green (89, 161, 79) on the transparent canvas
     tinted = ratio.locator("canvas").evaluate("""c => {
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 1] - d[i] > 6 && d[i + 1] - d[i + 2] > 6 && d[i + 1] > 200) n++;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 20 && Math.abs(d[i] - 89) < 12 && Math.abs(d[i + 1] - 161) < 12 && Math.abs(d[i + 2] - 79) < 12) n++;
         return n;
     }""")
     assert tinted > 2000, tinted
@@ -219,10 +219,6 @@ def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -
     assert row.locator("td").nth(1).text_content() == "8"  # steps
     assert float(row.locator("td").nth(2).text_content()) > 0  # last loss
     assert page.get_by_test_id("loss-chart").locator("canvas").count() == 0
-    # layer health: the latest numbers as a table, the histograms as plain bars
-    page.get_by_test_id("health-table").locator("tbody tr").first.wait_for()
-    assert page.get_by_test_id("update-ratio-chart").is_hidden()
-    assert page.get_by_test_id("activation-histogram").count() == 5
 
 
 def test_train_this_pipeline_from_the_lab(page) -> None:
