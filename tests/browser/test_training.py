@@ -135,7 +135,8 @@ def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
     start(page, batch_size=2, epochs=50)
     wait_status(page, "running")
     # The chart's point count covers every overlaid run (earlier tests' too), so wait on this job's own facts.
-    page.wait_for_function("() => / left/.test(document.querySelector('#job-facts').textContent)")
+    # A fresh worker imports torch and loads the data before its first steps: up to a minute on a busy machine.
+    page.wait_for_function("() => / left/.test(document.querySelector('#job-facts').textContent)", timeout=60_000)
     facts = page.locator("#job-facts").text_content()  # e.g. "step 9 of 12500 · epoch 1 of 50 · 310 images/s · about 6 min 40 s left"
     assert " of 12500" in facts and "images/s" in facts and " left" in facts, facts
     page.get_by_test_id("job-cancel").click()
