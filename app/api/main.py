@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from .routes import (
-    activations, attributions, colormaps, datasets, grads, health, jobs, layers, losses, models, pages, pipeline, runs, stages,
-    uploads,
+    activations, attributions, colormaps, datasets, examples, grads, health, jobs, layers, losses, models, pages, pipeline, runs,
+    stages, uploads,
 )
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
@@ -41,7 +41,7 @@ COMPUTE = (
     (attributions, _STORES | {404: {"description": "weights_from names no job or model; an unknown attribution"}}),
     (uploads, _STORES), (models, _STORES | {404: {"description": "No model with that id"}}),
 )
-OTHER = ((health, {}), (layers, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
+OTHER = ((health, {}), (layers, {}), (examples, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
 
 api_router = APIRouter()
 for module, responses in COMPUTE:

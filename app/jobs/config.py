@@ -1,6 +1,6 @@
 """What a training job is asked to do: the body of ``POST /api/jobs`` and the job's ``config.json``.
 
-Every field has a default; the defaults train example 14 of EXAMPLES.md (the classic CIFAR-10 network,
+Every field has a default; the defaults train example 14 (the classic CIFAR-10 network of app/examples.py,
 145,578 parameters) with SGD at lr 0.01, batch 64, for one epoch.
 """
 
@@ -14,20 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine.schema import layer_config, layer_union
 from ..engine.recipe import Augment, Optimizer, Schedule
 from ..engine.train import Device, TrainSpec
+from ..examples import EXAMPLE_14
 from ..inputs import InputSpec
 from ..models.sources import WeightsFrom
 
-EXAMPLE_14: list[dict[str, Any]] = [
-    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Conv2d", "out_channels": 64, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Flatten"},
-    {"type": "Linear", "in_features": 1024, "out_features": 64},
-    {"type": "Linear", "in_features": 64, "out_features": 10},
-]
 DEFAULT_PROBE: dict[str, Any] = {"source": "cifar10", "split": "test", "index": 0}
 
 

@@ -58,6 +58,8 @@ export const api = {
   run: (payload, view) => request("POST", `/api/pipeline/run${view ? `?draw_maps=true&${mapQuery(view)}` : ""}`, payload),
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
+  /** The worked examples (1–13) and example 14's training job, as app/examples.py writes them. */
+  examples: () => request("GET", "/api/examples"),
   cifar: () => request("GET", "/api/datasets/cifar10"),
   cifarItem: (split, index) => request("GET", `/api/datasets/cifar10/${split}/${index}`),
   cifarClass: (split, name, offset, limit) =>

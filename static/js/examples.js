@@ -3,7 +3,6 @@
 
 import { api } from "./api.js";
 import { busy, el, byId as $ } from "./dom.js";
-import { EXAMPLES } from "./examples-data.js";
 
 const TOL = 1e-4;
 
@@ -103,10 +102,11 @@ async function lossChecks(ex) {
 }
 
 /**
- * The example buttons. `run()` sends the loaded pipeline(s) and resolves to the answer (B's as `.b`)
- * or null when refused; `showCurves(types, range)` shows activation curves.
+ * The example buttons, from GET /api/examples (`examples.worked`; `examples.error` when it could not
+ * load). `run()` sends the loaded pipeline(s) and resolves to the answer (B's as `.b`) or null when
+ * refused; `showCurves(types, range)` shows activation curves.
  */
-export function mountExamples(store, actions, { run, showCurves }) {
+export function mountExamples(store, actions, examples, { run, showCurves }) {
   let photo = null; // the synthetic photo, uploaded once per page
   async function play(ex) {
     actions.showChecks(null);
@@ -121,12 +121,16 @@ export function mountExamples(store, actions, { run, showCurves }) {
     actions.showChecks({ target: "example", title: `Example ${ex.id} · ${ex.title}`, rows: ex.checks.map((c) => check(res, c)) });
     $("results").scrollIntoView({ block: "start" });
   }
+  store.subscribe((state) => renderChecks(state.checks), ["checks"]);
+  if (examples.error) {
+    $("examples").replaceChildren(el("p", { class: "error", text: `The examples could not load: ${examples.error}` }));
+    return;
+  }
   const groups = new Map();
-  for (const ex of EXAMPLES) {
+  for (const ex of examples.worked) {
     if (!groups.has(ex.group)) groups.set(ex.group, el("div", { class: "ex-group" }, el("span", { class: "ex-num", text: `${ex.group}.` })));
     groups.get(ex.group).append(el("button", { type: "button", class: "ex", "data-example": ex.id, onclick: () => play(ex).catch((err) =>
       actions.refuse([{ pipeline: null, position: null, message: `Example ${ex.id}: ${err.message}` }])) }, `${ex.id} ${ex.title}`));
   }
   $("examples").replaceChildren(...groups.values());
-  store.subscribe((state) => renderChecks(state.checks), ["checks"]);
 }

@@ -72,7 +72,7 @@ function answerCache(size = 16) {
   };
 }
 
-function mountLab(store, actions) {
+function mountLab(store, actions, examples) {
   const cache = answerCache();
   let latest = 0; // the newest run asked for: an older one answering later is not drawn over it
   /**
@@ -134,7 +134,7 @@ function mountLab(store, actions) {
     actions.openDetail({ pipeline: button.dataset.pipeline, stage: Number(button.dataset.stage) });
   });
   const showCurves = mountActivations(store, actions);
-  mountExamples(store, actions, { run, showCurves });
+  mountExamples(store, actions, examples, { run, showCurves });
   mountTrainLink(store, $("train-this"));
   mountAttribution(store, actions);
   mountBackward(store, actions, run);
@@ -204,8 +204,10 @@ async function start() {
   let catalogue;
   const modelsAsked = api.models(); // with the catalogue: a first visit opens the trained network
   loadModels(api, actions, modelsAsked);
+  let examples;
   try {
-    catalogue = await api.catalogue();
+    // The examples list is not the lab: when it cannot load, the panel says so and the lab still works.
+    [catalogue, examples] = await Promise.all([api.catalogue(), api.examples().catch((err) => ({ error: err.message }))]);
   } catch (err) {
     show($("global-error"), true, `Cannot load the layer catalogue: ${err.message}`);
     return;
@@ -217,7 +219,7 @@ async function start() {
   // Only a first visit waits for the list of networks (asked for with the catalogue): it may open one.
   const saved = stateFromHash(location.hash) ?? (await startingState(await modelsAsked.catch(() => null), linked));
   if (saved) actions.load(saved);
-  const run = mountLab(store, actions);
+  const run = mountLab(store, actions, examples);
   document.body.dataset.readyMs = String(Math.round(performance.now())); // navigation start → usable
   document.body.dataset.ready = "true";
   if (saved) run().then((answer) => linked && answer && $("results").scrollIntoView({ block: "start" })); // a script's link shows the network

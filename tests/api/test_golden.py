@@ -1,4 +1,4 @@
-"""EXAMPLES.md through the API, compared with golden files in tests/golden/ (``--overwrite-golden`` rewrites them).
+"""The worked examples (app/examples.py) through the API, compared with golden files in tests/golden/ (``--overwrite-golden`` rewrites them).
 
 For every worked example with a pipeline: the trace table (``GET /api/runs/{id}/trace.txt``) and the
 ``code`` field, in ``tests/golden/examples/<name>.txt``; for examples 9–12 the maps as drawn (default
@@ -14,73 +14,32 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_examples import GRID_INPUT, KERNEL
+from app.examples import EXAMPLE_14, EXAMPLE_14_PARAMS, worked
 from tests.golden_files import Golden
 from tests.imagegen import encode, gradient
 
-BATCH = {"source": "cifar10_batch", "split": "test", "start": 0}
-ONES = {"source": "tensor", "data": [1.0] * 16, "shape": [1, 1, 4, 4]}
-VECTOR = {"source": "tensor", "data": [-1, 1, 2, 3]}
-UNPOOL_INPUT = {"source": "tensor", "data": [[0, 4, 4, 3], [3, 3, 1, 1], [4, 2, 3, 4], [1, 3, 3, 0]], "shape": [1, 1, 4, 4]}
-CONV = {"type": "Conv2d", "out_channels": 1, "kernel_size": 3, "bias": False, "weight": KERNEL}
-CIFAR10_NETWORK = [  # EXAMPLES.md 14, the classic network: 145,578 parameters
-    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Conv2d", "out_channels": 64, "kernel_size": 5, "padding": 2},
-    {"type": "MaxPool2d", "kernel_size": 2},
-    {"type": "Flatten"},
-    {"type": "Linear", "in_features": 1024, "out_features": 64},
-    {"type": "Linear", "out_features": 10},
-]
 UPLOAD = {"source": "upload"}  # stands for example 12's 512×512 picture, uploaded by _run
+# Example 14's network as a learner may type it: the last Linear's in_features left for the lab to infer.
+EXAMPLE_14_INFERRED = [*EXAMPLE_14[:-1], {k: v for k, v in EXAMPLE_14[-1].items() if k != "in_features"}]
 
-# name → (input, layers, extra request fields)
+
+def _example(example_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    ex = worked(example_id)
+    return (UPLOAD if ex.get("upload") else ex["input"]), ex["layers"], {}
+
+
+# golden file name → (input, layers, extra request fields): the worked examples of app/examples.py
+NAMES = {
+    "01a-conv-stride-1": "1a", "01b-conv-stride-2": "1b", "01c-conv-stride-2-padding-1": "1c",
+    "02a-maxpool-ceil-mode": "2a", "02b-maxpool-floor-mode": "2b", "03a-avgpool": "3a", "03b-avgpool-divisor-override": "3b",
+    "04-maxpool-then-unpool": "4", "05a-linear-chosen-weights": "5a", "05b-linear-batch": "5b", "06a-relu-matrix": "6a",
+    "06b-sigmoid-vector": "6b", "06c-tanh-vector": "6c", "06d-relu-vector": "6d", "08-small-network": "8",
+    "09a-sigmoid-batch-64": "9a", "09b-relu-batch-64": "9b", "10-conv-batch-16": "10", "11-maxpool-ceil-mode": "11",
+    "12a-upload-maxpool": "12a", "12b-upload-avgpool": "12b", "13-flatten-start-dim-0": "13",
+}
 EXAMPLES: dict[str, tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]] = {
-    "01a-conv-stride-1": (GRID_INPUT, [CONV], {}),
-    "01b-conv-stride-2": (GRID_INPUT, [{**CONV, "stride": 2}], {}),
-    "01c-conv-stride-2-padding-1": (GRID_INPUT, [{**CONV, "stride": 2, "padding": 1}], {}),
-    "02a-maxpool-ceil-mode": (GRID_INPUT, [{"type": "MaxPool2d", "kernel_size": 3, "ceil_mode": True}], {}),
-    "02b-maxpool-floor-mode": (GRID_INPUT, [{"type": "MaxPool2d", "kernel_size": 3}], {}),
-    "03a-avgpool": (ONES, [{"type": "AvgPool2d", "kernel_size": 2, "stride": 2}], {}),
-    "03b-avgpool-divisor-override": (ONES, [{"type": "AvgPool2d", "kernel_size": 2, "stride": 2, "divisor_override": 3}], {}),
-    "04-maxpool-then-unpool": (
-        UNPOOL_INPUT,
-        [
-            {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "return_indices": True},
-            {"type": "MaxUnpool2d", "kernel_size": 2, "stride": 2, "indices_from": 1},
-        ],
-        {},
-    ),
-    "05a-linear-chosen-weights": (
-        {"source": "tensor", "data": [[1, 2, 3]]},
-        [{"type": "Linear", "out_features": 4, "weight": [[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4]], "bias": [0.5] * 4}],
-        {},
-    ),
-    "05b-linear-batch": ({"source": "tensor", "data": [[0.0] * 5] * 3}, [{"type": "Linear", "in_features": 5, "out_features": 10}], {}),
-    "06a-relu-matrix": ({"source": "tensor", "data": [[1, -1], [2, -3]]}, [{"type": "ReLU"}], {}),
-    "06b-sigmoid-vector": (VECTOR, [{"type": "Sigmoid"}], {}),
-    "06c-tanh-vector": (VECTOR, [{"type": "Tanh"}], {}),
-    "06d-relu-vector": (VECTOR, [{"type": "ReLU"}], {}),
-    "08-small-network": (
-        {"source": "tensor", "data": [[0.1 * i for i in range(10)]] * 4},
-        [
-            {"type": "Linear", "in_features": 10, "out_features": 20},
-            {"type": "ReLU"},
-            {"type": "Linear", "in_features": 20, "out_features": 1},
-            {"type": "Sigmoid"},
-        ],
-        {"seed": 3},
-    ),
-    "09a-sigmoid-batch-64": ({**BATCH, "count": 64}, [{"type": "Sigmoid"}], {}),
-    "09b-relu-batch-64": ({**BATCH, "count": 64}, [{"type": "ReLU"}], {}),
-    "10-conv-batch-16": ({**BATCH, "count": 16}, [{"type": "Conv2d", "out_channels": 6, "kernel_size": 3, "stride": 1, "padding": 1}], {}),
-    "11-maxpool-ceil-mode": ({"source": "cifar10", "split": "test", "index": 0}, [{"type": "MaxPool2d", "kernel_size": 3, "ceil_mode": True}], {}),
-    "12a-upload-maxpool": (UPLOAD, [{"type": "MaxPool2d", "kernel_size": 2, "stride": 2}], {}),
-    "12b-upload-avgpool": (UPLOAD, [{"type": "AvgPool2d", "kernel_size": 2, "stride": 2}], {}),
-    "13-flatten-start-dim-0": ({**BATCH, "count": 64}, [{"type": "Flatten", "start_dim": 0}, {"type": "Linear", "out_features": 10}], {}),
-    "14-cifar10-network": ({**BATCH, "count": 4}, CIFAR10_NETWORK, {}),
+    **{name: _example(example_id) for name, example_id in NAMES.items()},
+    "14-cifar10-network": ({"source": "cifar10_batch", "split": "test", "start": 0, "count": 4}, EXAMPLE_14_INFERRED, {}),
 }
 
 # name → the stages whose maps are golden (0 is the input). 9b's ReLU is checked against 9a's input:
@@ -126,4 +85,5 @@ def test_maps_match_golden(client: TestClient, golden: Golden, name: str) -> Non
 
 
 def test_network_of_example_14_has_its_parameter_count(client: TestClient) -> None:
-    assert "Total params: 145,578" in client.get(f"/api/runs/{_run(client, '14-cifar10-network')['run_id']}/trace.txt").text
+    trace = client.get(f"/api/runs/{_run(client, '14-cifar10-network')['run_id']}/trace.txt").text
+    assert f"Total params: {EXAMPLE_14_PARAMS:,}" in trace

@@ -4,7 +4,6 @@
 import { api, ApiError, request } from "../api.js";
 import { loadChartLibrary } from "../activations.js";
 import { byId } from "../dom.js";
-import { EXAMPLE_14 } from "./defaults.js";
 import { accuracyView } from "./accuracy.js";
 import { classesView } from "./classes.js";
 import { filtersView } from "./filters.js";
@@ -28,16 +27,19 @@ const jobs = {
   cancel: (id, token) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`, undefined, false, auth(token)),
 };
 
-/** The lab's "Train this pipeline" opens /training?layers=<JSON>; otherwise example 14. */
-function firstDraft() {
+/**
+ * The lab's "Train this pipeline" opens /training?layers=<JSON>; otherwise example 14. `job` is
+ * example 14's training job from GET /api/examples: every default of POST /api/jobs.
+ */
+function firstDraft(job) {
   const text = new URLSearchParams(location.search).get("layers");
   try {
     const layers = text && JSON.parse(text);
-    if (Array.isArray(layers) && layers.length) return { ...structuredClone(EXAMPLE_14), layers };
+    if (Array.isArray(layers) && layers.length) return { ...job, layers };
   } catch (err) {
     // not JSON: example 14 it is (the form shows it)
   }
-  return structuredClone(EXAMPLE_14);
+  return job;
 }
 
 /**
@@ -103,7 +105,7 @@ async function start() {
   store.subscribe(checkpointLoader(actions), ["focus", "epochs", "probeEpoch", "checkpointRuns"]);
 
   dataNoteView(store);
-  actions.setDraft(firstDraft());
+  actions.setDraft(firstDraft((await api.examples()).training.job));
   const models = api.models().catch(() => []); // "start from": none when the server lists none
   await Promise.all([api.cifar().then((info) => actions.setDataset(info), () => null), refresh(),
     models.then((list) => startFromView(store, actions, list))]);
