@@ -38,6 +38,11 @@ class ByteLRU(Generic[K, V]):
             self._items.move_to_end(key)
             return item[0]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
     def put(self, key: K, value: V) -> None:
         """Keep ``value`` unless it alone is over the budget; the least recently used go first."""
         size = self._size_of(value)

@@ -21,7 +21,7 @@ from .api.limits import BodyLimit, ComputeGate
 from .api.main import api_router, compute_paths
 from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
-from .datasets import load_cifar10
+from .datasets import Cifar10, load_cifar10, start_download
 from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
@@ -54,6 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.runs = RunStore(services, app.state.models)
         app.state.maps = StageMaps(app.state.runs, settings.map_cache_bytes)
+
+        def downloaded(data: Cifar10) -> None:  # on the download's thread: swap the dataset, drop what came from the old one
+            services.cifar10 = data
+            app.state.runs.forget_outputs()
+            app.state.maps.forget_drawn()
+
+        services.cifar10_download = start_download(settings, downloaded)
         app.state.attributions = AttributionStore(app.state.runs, settings.data_dir, settings.attribution_cache_bytes, settings.max_elements)
         app.state.jobs = JobManager(services, weights=app.state.models)
         await app.state.jobs.start()

@@ -31,8 +31,15 @@ class UploadStore(Protocol):
         ...
 
 
+class DownloadProgress(Protocol):
+    def progress(self) -> dict[str, object]:
+        """{"state": "downloading" | "unpacking" | "done" | "failed", "bytes", "total", "error"}."""
+        ...
+
+
 @dataclass
 class Services:
     settings: Settings
-    cifar10: Cifar10Images
+    cifar10: Cifar10Images  # replaced, whole, when a background download finishes
     uploads: UploadStore
+    cifar10_download: DownloadProgress | None = None

@@ -60,7 +60,18 @@ class Settings(BaseSettings):
         "train/ and test/. Unset: official files under the data dir if present, else the bundled sample.",
     )
     cifar10_download: bool = Field(
-        default=False, description="Let torchvision download the official CIFAR-10 archive."
+        default=False,
+        description="Download the official CIFAR-10 archive when its files are not there: in the background, the "
+        "bundled sample served meanwhile, progress in GET /api/datasets/cifar10.",
+    )
+    cifar10_url: str = Field(
+        default="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        description="Where the CIFAR-10 archive is downloaded from (torchvision's URL; a mirror of the same file).",
+    )
+    cifar10_md5: str = Field(
+        default="c58f30108f718f92721af3b95e74349a",
+        pattern=r"^([0-9a-f]{32})?$",
+        description="The archive's MD5, checked before it is unpacked (torchvision's; empty: not checked).",
     )
     api_token: str | None = Field(
         default=None, description="When set, starting and cancelling jobs need this bearer token (never passed to workers)."

@@ -53,6 +53,10 @@ class StageMaps:
         self._drawing: dict[tuple[str, int, MapQuery], Future[tuple[bytes, MapLayout]]] = {}
         self._lock = threading.Lock()
 
+    def forget_drawn(self) -> None:
+        """Drop every kept picture (see :meth:`RunStore.forget_outputs`)."""
+        self._maps.clear()
+
     def png(self, run_id: str, k: int, query: MapQuery) -> bytes:
         """Stage k of run ``run_id`` drawn as ``query`` asks; raises NotFoundError, or RenderError for a bad sample."""
         return self._draw(run_id, k, query)[0]

@@ -125,6 +125,10 @@ class RunStore:
             self._cache.put(run_id, result)
         return result
 
+    def forget_outputs(self) -> None:
+        """Drop every kept output (the inputs they came from changed, e.g. CIFAR-10 finished downloading)."""
+        self._cache.clear()
+
     def get(self, run_id: str) -> RunResult:
         """A run by id: from memory, else recomputed from its stored request."""
         result = self._cache.get(run_id)

@@ -441,3 +441,29 @@ def test_api_docs_page_works_offline(page) -> None:
     assert page.locator(".opblock").count() >= 10
     assert page.get_by_text("/api/pipeline/run").count() >= 1
 
+
+def test_the_cifar10_download_shows_its_progress_on_every_page(page) -> None:
+    """GET /api/datasets/cifar10 as a server downloading the archive answers it: the bar follows."""
+    progress = {"state": "downloading", "bytes": 40 * 2**20, "total": 160 * 2**20, "error": None}
+
+    def with_download(route) -> None:  # the real answer, with the download's progress added
+        real = route.fetch()
+        route.fulfill(response=real, json={**real.json(), "download": dict(progress)})
+
+    page.route("**/api/datasets/cifar10", with_download)
+    for path in ("/", "/training"):
+        progress.update(state="downloading", bytes=40 * 2**20)
+        page.goto(path)
+        bar = page.get_by_test_id("dataset-download")
+        bar.wait_for()
+        assert bar.get_attribute("data-state") == "downloading"
+        assert page.locator("#dataset-download-bar").evaluate("p => p.value / p.max") == 0.25
+        assert "40.0 MB of 160 MB" in bar.text_content()
+        progress.update(state="done", bytes=160 * 2**20)
+        page.wait_for_selector("[data-testid=dataset-download][data-state=done]")
+        assert "Reload the page" in bar.text_content()
+    progress.clear()
+    page.unroute("**/api/datasets/cifar10")
+    page.goto("/")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.get_by_test_id("dataset-download").is_hidden()  # no download: no bar

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -16,10 +16,20 @@ router = APIRouter(prefix="/api/datasets/cifar10", tags=["datasets"])
 Index = Annotated[int, Path(ge=0)]
 
 
+class Download(BaseModel):
+    state: Literal["downloading", "unpacking", "done", "failed"]
+    bytes: int = Field(description="Received so far.")
+    total: int | None = Field(description="The archive's size, when its server says.")
+    error: str | None = None
+
+
 class DatasetInfo(BaseModel):
     source: str = Field(description="torchvision (official files), folder (ImageFolder tree) or bundled (built-in sample).")
     classes: list[str]
     splits: dict[str, int]
+    download: Download | None = Field(
+        None, description="The official archive's download (LAYERLAB_CIFAR10_DOWNLOAD=1), while and after it runs; null when none."
+    )
 
 
 class Item(BaseModel):
@@ -49,7 +59,8 @@ def _item(data: Cifar10, split: Split, index: int) -> Item:
 @router.get("", response_model=DatasetInfo, summary="Which CIFAR-10 is loaded, its classes and split sizes")
 def info(services: ServicesDep) -> DatasetInfo:
     data = _data(services)
-    return DatasetInfo(source=data.source, classes=list(data.classes), splits={s: data.size(s) for s in Split})
+    download = services.cifar10_download.progress() if services.cifar10_download is not None else None
+    return DatasetInfo(source=data.source, classes=list(data.classes), splits={s: data.size(s) for s in Split}, download=download)
 
 
 @router.get(
