@@ -128,7 +128,7 @@ def test_4_unpool_makes_its_pool_return_indices(run_ok) -> None:
     plain_pool = {k: v for k, v in pool.items() if k != "return_indices"}
     out = run_ok([plain_pool, unpool], worked("4")["input"])
     assert _squeeze(out["layers"][0]["indices"]) == _expected("4", "indices", 1)
-    assert "nn.MaxPool2d(2, return_indices=True)" in out["code"]
+    assert "nn.MaxPool2d(2, stride=2, return_indices=True)" in out["code"]
     assert _squeeze(out["layers"][1]["values"]) == _expected("4", "values", 2)
 
 
