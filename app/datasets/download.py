@@ -90,7 +90,7 @@ class Cifar10Download:
             length = response.headers.get("Content-Length")
             self._set(total=int(length) if length and length.isdigit() else None)
             received = 0
-            while chunk := response.read(_CHUNK):
+            while chunk := response.read1(_CHUNK):  # what has arrived, so progress moves with the bytes
                 out.write(chunk)
                 digest.update(chunk)
                 received += len(chunk)
