@@ -17,6 +17,7 @@ from PIL import Image
 from torch import nn
 
 from .test_lab import lab_url
+from .training_page import start
 
 pytestmark = pytest.mark.browser
 
@@ -213,12 +214,8 @@ def test_training_page_says_its_data_and_starts_from_a_model(page, server: str, 
     page.get_by_label("schedule").select_option("one_cycle")
     page.get_by_label("random_crop").check()
     page.get_by_label("horizontal_flip").check()
-    for name, value in {"batch_size": 16, "max_steps": 2, "lr": 0.001}.items():
-        page.locator(f"#f-{name}").fill(str(value))
-    page.get_by_test_id("train-start").click()
+    job_id = start(page, batch_size=16, max_steps=2, lr=0.001)
     status = page.get_by_test_id("job-status")
-    page.wait_for_function("() => document.querySelector('[data-testid=runs-list] li.focused')")
-    job_id = page.locator("[data-testid=runs-list] li.focused").get_attribute("data-job")
     config = httpx.get(f"{server}/api/jobs/{job_id}").json()["config"]
     assert config["weights_from"] == {"model_id": SHIPPED}
     assert config["schedule"] == "one_cycle" and sorted(config["augment"]) == ["horizontal_flip", "random_crop"]

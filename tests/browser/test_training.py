@@ -10,11 +10,11 @@ import base64
 import json
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
 
+from .training_page import open_dashboard, start
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -33,42 +33,30 @@ def cancel_left_running(server: str):
             httpx.post(f"{server}/api/jobs/{job['job_id']}/cancel")
 
 
-def open_dashboard(page, layers: list | None = None) -> None:
-    page.goto("/training" if layers is None else f"/training?layers={quote(json.dumps(layers))}")
-    page.wait_for_selector("body[data-ready=true]")
-
-
-def start(page, **fields) -> str:
-    """Fills the start form's fields, starts, and answers the new job's id."""
-    for name, value in fields.items():
-        page.locator(f"#f-{name}").fill(str(value))
-    before = [li.get_attribute("data-job") for li in page.get_by_test_id("runs-list").locator("li[data-job]").all()]
-    page.get_by_test_id("train-start").click()
-    page.wait_for_function("(before) => !before.includes(document.querySelector('[data-testid=runs-list] li.focused')?.dataset.job ?? before[0])",
-                           arg=before or [""])
-    return page.locator("[data-testid=runs-list] li.focused").get_attribute("data-job")
-
-
 def points(page) -> int:
     return int(page.get_by_test_id("loss-chart").get_attribute("data-points") or 0)
+
+
+def steps_of(page, job_id: str) -> int:
+    """The loss-chart points of one run (the chart overlays other runs shown beside it)."""
+    return int(page.get_by_test_id("runs-list").locator(f"li[data-job='{job_id}']").get_attribute("data-steps") or 0)
 
 
 def wait_status(page, status: str, timeout: float = 60_000) -> None:
     page.locator(f"[data-testid=job-status][data-status={status}]").wait_for(timeout=timeout)
 
 
-@pytest.mark.skip(reason="fails on a fresh clone after this session's merges; see the stop note of 2026-12-01")
 def test_short_job_curve_grows_and_succeeds(page, server: str, cancel_left_running) -> None:
     open_dashboard(page, SMALL_NET)
     job_id = start(page, batch_size=4, max_steps=60, epochs=1)
     seen = set()
     deadline = time.monotonic() + 60
     while page.get_by_test_id("job-status").text_content() not in FINAL and time.monotonic() < deadline:
-        seen.add(points(page))
+        seen.add(steps_of(page, job_id))
         page.wait_for_timeout(50)
     wait_status(page, "succeeded")
     assert len({n for n in seen if 0 < n < 60}) >= 2, f"the curve did not grow live: {sorted(seen)}"
-    assert points(page) == 60
+    assert steps_of(page, job_id) == 60  # a run left by another test may be shown beside it
     assert page.get_by_test_id("loss-chart").locator("canvas").count() == 1
     assert page.locator("#job-progress").evaluate("p => p.value === p.max")
     latency = int(page.get_by_test_id("loss-chart").get_attribute("data-latency-ms"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.live_server import LiveServer
+from tests.own_loop import run_on_own_loop
 from tests.sse import NoWorkers, job_on_disk
 
 LONG = {
@@ -82,7 +83,7 @@ def test_an_idle_watcher_reads_no_finished_jobs_status(settings, monkeypatch) ->
         await asyncio.sleep(60 * TICK_S)
         await manager.stop()
 
-    _run_on_own_loop(watch_a_while)
+    run_on_own_loop(watch_a_while)
     assert reads == 0
 
 
@@ -187,26 +188,7 @@ def test_of_two_managers_on_one_data_dir_one_leads_and_the_other_takes_over_when
             statuses = [r.value.status for r in folder.read_records() if r.name == "status"]
             assert statuses == ["running", "succeeded"], statuses
 
-    _run_on_own_loop(scenario)
-
-
-def _run_on_own_loop(main) -> None:  # type: ignore[no-untyped-def]
-    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        import asyncio
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
+    run_on_own_loop(scenario)
 
 
 # --- without workers (tests/sse.py: NoWorkers, job_on_disk) ----------------------------------------
@@ -278,7 +260,7 @@ def test_a_persistent_error_while_watching_is_logged_once_then_its_end(settings,
         await manager.stop()
 
     with caplog.at_level(logging.WARNING, logger="app.jobs.manager"):
-        _run_on_own_loop(scenario)
+        run_on_own_loop(scenario)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert calls >= 2 and len(errors) == 1, (calls, [r.getMessage() for r in errors])
     assert "No space left" in caplog.text and "watching jobs works again" in caplog.text
@@ -299,6 +281,6 @@ def test_a_job_whose_worker_died_mid_save_loses_its_partial_checkpoint(settings)
         await manager.start()  # leads: finds the job running without its worker
         await manager.stop()
 
-    _run_on_own_loop(scenario)
+    run_on_own_loop(scenario)
     assert sorted(p.name for p in (job / "checkpoints").iterdir()) == ["epoch-0.pt"]
     assert json.loads((job / "status.json").read_text())["status"] == "failed"

@@ -36,6 +36,7 @@ function runRow(id, actions) {
     name.setAttribute("aria-pressed", String(id === state.focus));
     li.classList.toggle("focused", id === state.focus);
     li.dataset.status = job.status;
+    li.dataset.steps = String(state.series[id]?.step.length ?? 0); // its points on the loss chart
     status.className = `status ${job.status}`;
     status.textContent = job.status;
     config.textContent = summary(job);
