@@ -22,6 +22,7 @@ from .api.main import api_router, compute_paths
 from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
 from .datasets import Cifar10, load_cifar10, start_download
+from .i18n import Catalogues, install_i18n
 from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
 from .memory import release_free_heap, return_large_blocks_to_the_os
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTiming)
     app.include_router(api_router)
     app.state.templates = Jinja2Templates(directory=settings.web_dir / "templates")
+    app.state.catalogues = Catalogues()  # the .po files compiled now, once
+    install_i18n(app.state.templates, app.state.catalogues)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
     vendor = settings.web_dir / "node_modules"
     if vendor.is_dir():  # browser libraries installed by `npm ci` (see package.json)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from .routes import (
-    activations, attributions, colormaps, datasets, examples, grads, health, jobs, layers, losses, models, pages, pipeline, runs,
+    activations, attributions, colormaps, datasets, examples, grads, health, i18n, jobs, layers, losses, models, pages, pipeline, runs,
     stages, uploads,
 )
 
@@ -41,7 +41,7 @@ COMPUTE = (
     (attributions, _STORES | {404: {"description": "weights_from names no job or model; an unknown attribution"}}),
     (uploads, _STORES), (models, _STORES | {404: {"description": "No model with that id"}}),
 )
-OTHER = ((health, {}), (layers, {}), (examples, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
+OTHER = ((health, {}), (i18n, {}), (layers, {}), (examples, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
 
 api_router = APIRouter()
 for module, responses in COMPUTE:

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { byId } from "./dom.js";
+import { t } from "./i18n.js";
 
 const POLL_MS = 1000;
 const MB = 1024 * 1024;
@@ -17,17 +18,19 @@ function draw({ download, splits }) {
   box.dataset.state = download.state;
   if (download.state === "downloading") {
     if (download.total) { bar.max = download.total; bar.value = download.bytes; } else bar.removeAttribute("value");
-    const of = download.total ? ` of ${(download.total / MB).toFixed(0)} MB` : "";
-    text.textContent = `${(download.bytes / MB).toFixed(1)} MB${of}; the built-in sample is used meanwhile.`;
+    const got = (download.bytes / MB).toFixed(1);
+    text.textContent = download.total
+      ? t("{got} MB of {total} MB; the built-in sample is used meanwhile.", { got, total: (download.total / MB).toFixed(0) })
+      : t("{got} MB; the built-in sample is used meanwhile.", { got });
   } else if (download.state === "unpacking") {
     bar.removeAttribute("value");
-    text.textContent = "Checking and unpacking…";
+    text.textContent = t("Checking and unpacking…");
   } else if (download.state === "done") {
     bar.max = 1; bar.value = 1;
-    text.textContent = `Done: ${splits.train + splits.test} images. Reload the page to browse them.`;
+    text.textContent = t("Done: {n} images. Reload the page to browse them.", { n: splits.train + splits.test });
   } else {
     bar.hidden = true;
-    text.textContent = `Failed (${download.error}); the built-in sample stays in use.`;
+    text.textContent = t("Failed ({error}); the built-in sample stays in use.", { error: download.error });
   }
   return download.state === "downloading" || download.state === "unpacking";
 }

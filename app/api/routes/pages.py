@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from ... import __version__
 from ...engine.losses import LOSSES
+from ...i18n import remember_choice
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -45,7 +46,9 @@ def api_docs(request: Request) -> HTMLResponse:
 def _page(request: Request, template: str) -> HTMLResponse:
     # Jinja2Templates autoescapes .html templates: a value rendered into a page is never markup.
     context = {"version": __version__, "losses": list(LOSSES)}  # the lab's loss picker for Backward
-    return request.app.state.templates.TemplateResponse(request, template, context)
+    response = request.app.state.templates.TemplateResponse(request, template, context)
+    remember_choice(request, response)  # ?lang= (the language switch) sticks as a cookie
+    return response
 
 
 @router.get("/favicon.ico")

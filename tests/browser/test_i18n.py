@@ -1,0 +1,44 @@
+"""The pages in Chinese: the header's switch, the choice sticking, a pipeline run in Chinese, and English
+when the scripts' catalogue cannot be had."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_lab import TENSOR_START, lab_url
+
+pytestmark = pytest.mark.browser
+
+
+def open_ready(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def test_the_switch_turns_the_lab_and_training_chinese_and_sticks(page) -> None:
+    open_ready(page, lab_url(TENSOR_START))
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_test_id("lang-switch").click()
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    page.wait_for_selector("body[data-ready=true]")
+    assert "#s=" in page.url and "lang=" not in page.url  # the lab's state kept, no ?lang= left behind
+    assert page.get_by_role("navigation").get_by_text("流水线").is_visible()
+    page.get_by_test_id("run").click()
+    expect_stage = page.get_by_test_id("stage").last
+    expect_stage.wait_for()
+    assert expect_stage.get_attribute("data-shape") == "1x1x2x2"
+    page.goto("/training")  # no ?lang=: the cookie says Chinese
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.get_by_test_id("train-start").inner_text().startswith("开始训练")
+    page.get_by_test_id("lang-switch").click()
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.get_by_test_id("train-start").inner_text().startswith("Start training")
+
+
+def test_pages_work_in_english_words_when_the_catalogue_cannot_load(page) -> None:
+    page.route("**/api/i18n/**", lambda route: route.abort())
+    page.allow_failed_request("net::ERR_FAILED", "/api/i18n/")
+    open_ready(page, "/?lang=zh-CN" + lab_url(TENSOR_START)[1:])
+    assert page.locator("html").get_attribute("lang") == "zh-CN"  # the server's words are Chinese
+    page.get_by_test_id("run").click()
+    page.get_by_test_id("stage").last.wait_for()
