@@ -33,6 +33,7 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 def install_i18n(templates: Jinja2Templates, catalogues: Catalogues) -> None:
     env = templates.env
     env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True  # {% trans %} text's line breaks and indents are one space (as babel.cfg extracts it)
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
     def language(request: Request) -> dict[str, Any]:
