@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from .routes import (
-    activations, attributions, colormaps, datasets, examples, grads, health, i18n, jobs, layers, losses, models, pages, pipeline, runs,
-    stages, uploads,
+    activations, attributions, colormaps, datasets, examples, grads, health, i18n, jobs, layers, lessons, losses, models, pages,
+    pipeline, runs, stages, uploads,
 )
 
 # Answers any endpoint of a kind may give, whatever its own code does (see app/api/limits.py).
@@ -40,6 +40,7 @@ COMPUTE = (
     (runs, {}), (grads, {404: {"description": "Unknown run, no such stage, or a run made without backward"}}), (stages, _STAGE_404), (activations, {}), (losses, {}),
     (attributions, _STORES | {404: {"description": "weights_from names no job or model; an unknown attribution"}}),
     (uploads, _STORES), (models, _STORES | {404: {"description": "No model with that id"}}),
+    (lessons, _STORES),  # a prediction's check runs the step
 )
 OTHER = ((health, {}), (i18n, {}), (layers, {}), (examples, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
 

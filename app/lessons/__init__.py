@@ -1,0 +1,39 @@
+"""The guided lessons of /learn: one JSON file per lesson in this folder, validated by :mod:`.schema`.
+
+Files are read on every request (a handful of small files), so a teacher's new or edited lesson
+shows up without a restart. ``tests/lessons/test_lessons.py`` validates every file and runs every step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import NotFoundError
+from .schema import Lesson
+
+LESSONS_DIR = Path(__file__).parent
+
+
+def lesson_files(folder: Path = LESSONS_DIR) -> list[Path]:
+    return sorted(folder.glob("*.json"))
+
+
+def read_lesson(path: Path) -> Lesson:
+    """One file, validated (pydantic's ValidationError names the field); its ``id`` must be its file name."""
+    lesson = Lesson.model_validate_json(path.read_bytes())
+    if lesson.id != path.stem:
+        raise ValueError(f'{path.name}: "id" is {lesson.id!r} but the file is named {path.stem!r}; make them the same')
+    return lesson
+
+
+def all_lessons(folder: Path = LESSONS_DIR) -> list[Lesson]:
+    """Every lesson, in the order their ``order`` fields give."""
+    return sorted((read_lesson(p) for p in lesson_files(folder)), key=lambda lesson: (lesson.order, lesson.id))
+
+
+def lesson(lesson_id: str, folder: Path = LESSONS_DIR) -> Lesson:
+    """One lesson by id; 404 for an id with no file."""
+    known = {p.stem: p for p in lesson_files(folder)}
+    if lesson_id not in known:
+        raise NotFoundError(f"No lesson {lesson_id!r}. The lessons are: {', '.join(sorted(known))}.")
+    return read_lesson(known[lesson_id])
