@@ -69,6 +69,10 @@ export const api = {
   model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
   /** POST /api/models with a FormData of `architecture` | `onnx` | `layers`, `weights`, `name`, `input_shape`. */
   importModel: (form) => request("POST", "/api/models", form, true),
+  /** The guided lessons of /learn (app/lessons/*.json): the list, one lesson, and the check of a prediction. */
+  lessons: async () => (await request("GET", "/api/lessons")).lessons,
+  lesson: (id) => request("GET", `/api/lessons/${encodeURIComponent(id)}`),
+  checkStep: (id, n, answer) => request("POST", `/api/lessons/${encodeURIComponent(id)}/steps/${n}/check`, { answer }),
   upload: (file) => {
     const form = new FormData();
     form.append("file", file);

@@ -96,6 +96,9 @@ function fromBase64Url(text) {
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
+/** The lab's address for a persisted state (the fields of PERSISTED it gives; the rest take the lab's defaults). */
+export const labUrl = (saved) => `/#s=${toBase64Url(JSON.stringify(saved))}`;
+
 /** The persisted part of a `#s=...` hash, or null when the hash holds none. */
 export function stateFromHash(hash) {
   const m = hash.match(/^#s=([A-Za-z0-9_-]+)$/);

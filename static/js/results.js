@@ -134,8 +134,8 @@ function difference(a, b) {
 const shown = (s, backward) => (backward && s.grad ? { url: s.grad.image_url, stats: s.grad.stats, values: s.grad.values }
   : { url: s.image_url, stats: s.stats, values: s.values });
 
-/** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. */
-function stageRow(res, view, b = false, backward = false) {
+/** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. Also /learn's. */
+export function stageRow(res, view, b = false, backward = false) {
   const input = shown(res.input, backward);
   const items = [stage({ index: 0, title: backward ? "∂loss/∂input" : "input", shape: res.input.shape, url: input.url,
     stats: input.stats, values: input.values, b, view })];

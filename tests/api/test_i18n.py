@@ -14,7 +14,7 @@ def html_lang(html: str) -> str:
     return re.search(r'<html lang="([^"]+)"', html).group(1)
 
 
-@pytest.mark.parametrize("page", ["/", "/training", "/activations", "/docs"])
+@pytest.mark.parametrize("page", ["/", "/training", "/activations", "/learn", "/docs"])
 def test_accept_language_zh_cn_renders_chinese(client: TestClient, page: str) -> None:
     html = client.get(page, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}).text
     assert html_lang(html) == "zh-CN"

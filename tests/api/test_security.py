@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TENSOR_RUN = {"input": {"source": "tensor", "data": [[1, 2], [3, 4]]}, "layers": [{"type": "ReLU"}]}
 
 
-@pytest.mark.parametrize("path", ["/", "/activations", "/training", "/docs", "/healthz", "/api/layers", "/openapi.json", "/static/js/main.js", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/activations", "/training", "/learn/conv-by-hand/2", "/docs", "/healthz", "/api/layers", "/openapi.json", "/static/js/main.js", "/nowhere"])
 def test_every_answer_carries_the_security_headers(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
@@ -45,7 +45,7 @@ def test_templates_have_no_inline_script_style_or_handler(template: str) -> None
 
 
 def test_pages_are_served_from_this_origin_only(client: TestClient) -> None:
-    for page in ("/", "/activations", "/training", "/docs"):
+    for page in ("/", "/activations", "/training", "/learn", "/docs"):
         html = client.get(page).text
         for url in re.findall(r'(?:src|href)="([^"]+)"', html):
             assert url.startswith(("/", "#", "data:")), f"{page} loads {url} from elsewhere"

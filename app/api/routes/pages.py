@@ -34,6 +34,15 @@ def training(request: Request) -> HTMLResponse:
     return _page(request, "training.html")
 
 
+@router.get("/learn", response_class=HTMLResponse)
+@router.get("/learn/{lesson_id}", response_class=HTMLResponse)
+@router.get("/learn/{lesson_id}/{n}", response_class=HTMLResponse)
+def learn(request: Request) -> HTMLResponse:
+    """Guided lessons (app/lessons/*.json): every step a lab state run live, predictions checked against torch.
+    The page reads the lesson and step from its own address, so each step is a link to share."""
+    return _page(request, "learn.html")
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI for the OpenAPI schema, from the npm package in node_modules (works offline).

@@ -28,18 +28,23 @@ const jobs = {
 };
 
 /**
- * The lab's "Train this pipeline" opens /training?layers=<JSON>; otherwise example 14. `job` is
- * example 14's training job from GET /api/examples: every default of POST /api/jobs.
+ * The lab's "Train this pipeline" opens /training?layers=<JSON>, a lesson /training?job=<JSON> (fields of
+ * POST /api/jobs over the defaults: a short first run); otherwise example 14. `job` is example 14's
+ * training job from GET /api/examples: every default of POST /api/jobs.
  */
 function firstDraft(job) {
-  const text = new URLSearchParams(location.search).get("layers");
-  try {
-    const layers = text && JSON.parse(text);
-    if (Array.isArray(layers) && layers.length) return { ...job, layers };
-  } catch (err) {
-    // not JSON: example 14 it is (the form shows it)
-  }
-  return job;
+  const query = new URLSearchParams(location.search);
+  const read = (name) => {
+    try {
+      return JSON.parse(query.get(name));
+    } catch (err) {
+      return null; // not JSON: the defaults it is (the form shows them)
+    }
+  };
+  const asked = read("job");
+  const draft = asked && typeof asked === "object" && !Array.isArray(asked) ? { ...job, ...asked } : job;
+  const layers = read("layers");
+  return Array.isArray(layers) && layers.length ? { ...draft, layers } : draft;
 }
 
 /**

@@ -1,0 +1,150 @@
+// One step of a lesson on /learn: its text, its state run through POST /api/pipeline/run (the stages
+// drawn by the lab's own results.js, so every number is torch's), the value it points at, and
+// predict-then-reveal: the learner's answer is checked by POST /api/lessons/{id}/steps/{n}/check and
+// the stages stay hidden until the answer is right or asked for.
+
+import { t, lang } from "./i18n.js";
+import { api } from "./api.js";
+import { el, byId } from "./dom.js";
+import { stageRow, prefetchMaps } from "./results.js";
+import { labUrl } from "./lab-state.js";
+
+const VIEW = { colormap: "auto", normalize: "per_channel", sample: null };
+
+/** A lesson text ({"en", "zh-CN"}) in the page's language. */
+export const inLanguage = (text) => (text ? text[lang] ?? text.en : "");
+
+const shapeText = (v) => (Array.isArray(v) ? `(${v.join(", ")})` : String(Math.round(v * 1e4) / 1e4));
+
+/** The lab's persisted state (lab-state.js) for a step's run: the same input, layers, seed and backward. */
+function labState(run) {
+  const saved = { input: run.input, layers: run.layers ?? [], seed: run.seed ?? 0, mode: run.mode ?? "eval",
+    direction: run.backward ? "backward" : "forward" };
+  const b = run.backward;
+  if (b && "output" in b) saved.backward = { loss: "output", target: b.output.join(",") };
+  else if (b) saved.backward = { loss: b.loss.type, target: b.target === "label" ? "" : JSON.stringify(b.target) };
+  return saved;
+}
+
+/** The value cell at `index` of a stage's value tables (results.js lays out the last two dimensions as a table). */
+function cellAt(stage, index) {
+  const rank = index.length;
+  const slice = rank > 2 ? index.slice(0, -2).join(",") : "";
+  const table = [...stage.querySelectorAll("table.matrix")].find((x) => x.dataset.slice === slice);
+  const [row, col] = rank === 1 ? [0, index[0]] : index.slice(-2);
+  return table?.rows[row]?.cells[col] ?? null;
+}
+
+function markSelection(select) {
+  const look = byId("step-look");
+  look.hidden = !select;
+  if (!select) return;
+  look.textContent = select.index ? t("Look at stage {k}, value [{index}].", { k: select.stage, index: select.index.join(", ") })
+    : t("Look at stage {k}.", { k: select.stage });
+  for (const stage of document.querySelectorAll(`#step-run .stage[data-index="${select.stage}"]`)) {
+    stage.classList.add("selected");
+    const cell = select.index && cellAt(stage, select.index);
+    if (cell) cell.classList.add("picked");
+  }
+}
+
+function stagesOf(answer, backward) {
+  const row = stageRow(answer, VIEW, false, backward);
+  for (const node of row) node.querySelector('[data-testid="open-detail"]')?.remove(); // the detail view lives in the lab
+  return row;
+}
+
+function draw(answer, step) {
+  prefetchMaps(answer, VIEW);
+  byId("stages").replaceChildren(...stagesOf(answer, false));
+  const grads = byId("grad-stages");
+  grads.hidden = !answer.input.grad;
+  grads.replaceChildren(...(answer.input.grad ? [el("p", { class: "hint", text: t("Gradients: ∂loss/∂ each stage's output") }), ...stagesOf(answer, true)] : []));
+  const loss = byId("step-loss");
+  loss.hidden = answer.loss === null || answer.loss === undefined;
+  if (!loss.hidden) loss.textContent = `loss = ${answer.loss.toPrecision(5)}`;
+  markSelection(step.select);
+}
+
+function verdict(kind, head, result) {
+  const box = byId("verdict");
+  box.className = `verdict ${kind}`;
+  box.replaceChildren(el("p", { class: "verdict-head", text: head }),
+    ...(result && kind !== "wrong" ? [el("p", { text: inLanguage(result.explanation) }),
+      result.formula ? el("p", { class: "formula", text: result.formula }) : null] : []));
+}
+
+function setupPredict(lesson, n, step) {
+  const form = byId("predict");
+  const input = byId("predict-input");
+  const showAnswer = byId("predict-show");
+  const reveal = () => (byId("step-run").hidden = false);
+  const predict = step.predict;
+  form.hidden = !predict;
+  showAnswer.hidden = true;
+  input.value = "";
+  input.removeAttribute("aria-invalid");
+  byId("step-run").hidden = Boolean(predict);
+  if (!predict) return;
+  byId("predict-question").textContent = inLanguage(predict.question);
+  byId("predict-help").textContent = predict.answer === "shape" ? t("A shape: whole numbers, e.g. 1, 6, 32, 32.")
+    : t("A number, e.g. 1.5, -0.25 or 4/3.");
+  let last = null;
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    try {
+      last = await api.checkStep(lesson.id, n, input.value);
+    } catch (err) {
+      input.setAttribute("aria-invalid", "true");
+      verdict("wrong", err.message);
+      return;
+    }
+    input.setAttribute("aria-invalid", String(!last.correct));
+    if (last.correct) {
+      verdict("right", t("Right: torch gives {expected}.", { expected: shapeText(last.expected) }), last);
+      showAnswer.hidden = true;
+      reveal();
+    } else {
+      verdict("wrong", t("Not quite: you said {answer}. Try again, or show the answer.", { answer: shapeText(last.answer) }));
+      showAnswer.hidden = false;
+    }
+  };
+  showAnswer.onclick = () => {
+    verdict("shown", t("torch gives {expected}.", { expected: shapeText(last.expected) }), last);
+    showAnswer.hidden = true;
+    reveal();
+  };
+}
+
+let shown = 0; // the step on screen: a run that answers after the learner moved on is dropped
+
+/** Shows step `n` (1-based) of `lesson` and runs its state through the API. */
+export async function showStep(lesson, n) {
+  const token = ++shown;
+  const step = lesson.steps[n - 1];
+  byId("step-count").textContent = t("Step {n} of {count}", { n, count: lesson.steps.length });
+  byId("step-title").textContent = inLanguage(step.title);
+  byId("step-text").textContent = inLanguage(step.text);
+  byId("verdict").replaceChildren();
+  byId("step-error").hidden = true;
+  byId("step-look").hidden = true;
+  const link = byId("step-link");
+  link.hidden = !step.link;
+  if (step.link) Object.assign(link, { href: step.link.href, textContent: inLanguage(step.link.label) });
+  const lab = byId("open-in-lab");
+  lab.hidden = !step.run;
+  if (step.run) lab.href = labUrl(labState(step.run));
+  for (const id of ["stages", "grad-stages"]) byId(id).replaceChildren();
+  byId("step-loss").hidden = true;
+  setupPredict(lesson, n, step);
+  if (!step.run) return;
+  try {
+    const answer = await api.run(step.run, VIEW);
+    if (token === shown) draw(answer, step);
+  } catch (err) {
+    if (token !== shown) return;
+    const error = byId("step-error");
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+}
