@@ -81,7 +81,7 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
     const tools = el("span", { class: "tools" },
       btn("↑", `Move ${what} up`, () => move(i, -1), i === 0),
       btn("↓", `Move ${what} down`, () => move(i, 1), i === n - 1),
-      btn("Dup", `Duplicate ${what}`, () => setLayers(duplicated(layers(), i))),
+      btn("Dup", `Dup: duplicate ${what}`, () => setLayers(duplicated(layers(), i))),
       btn("✕", `Remove ${what}`, () => setLayers(removed(layers(), i))));
     const fields = info ? layerFields(layer, info, set) : [el("span", { text: `Unknown layer type ${layer.type}` })];
     entry.item = el("li", { class: "layer-card", testid: "layer-card", tabindex: 0,
