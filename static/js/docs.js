@@ -4,14 +4,17 @@
 // Accessibility (axe-core, tests/browser/test_accessibility.py): deepLinking is off because it puts a
 // link inside each operation's toggle button (nested interactive controls); an "Operations" h2 sits
 // between the title (h1) and the tags (h3), so the headings do not skip a level; the title block
-// is a banner landmark, so no content lies outside a landmark.
+// is a region landmark, so no content lies outside a landmark. Their words come translated from
+// the template (data-* of #swagger-ui).
 /* global SwaggerUIBundle */
+const words = document.getElementById("swagger-ui").dataset;
 const Landmarks = () => ({
   wrapComponents: {
-    // the title and description in a banner landmark (Swagger UI puts the operations in its own <main>)
-    InfoContainer: (Original, system) => (props) => system.React.createElement("div", { role: "banner" }, system.React.createElement(Original, props)),
+    // the title and description in a region (the page's header is the banner; Swagger UI puts the operations in its own <main>)
+    InfoContainer: (Original, system) => (props) => system.React.createElement("div", { role: "region", "aria-label": words.aboutLabel },
+      system.React.createElement(Original, props)),
     operations: (Original, system) => (props) => system.React.createElement("div", null,
-      system.React.createElement("h2", { className: "operations-heading" }, "Operations"),
+      system.React.createElement("h2", { className: "operations-heading" }, words.operationsHeading),
       system.React.createElement(Original, props)),
   },
 });
