@@ -1,6 +1,6 @@
 """Accessibility in Chromium: axe-core finds no violation of any impact on any page (the lab after a
-run, also with the detail view open; /training after a short job; /activations; /docs), and the lab
-can be driven from the keyboard alone."""
+run, also with the detail view open; /training after a short job; /activations; /docs; a step of
+/learn), and the lab can be driven from the keyboard alone."""
 
 from __future__ import annotations
 
@@ -42,6 +42,13 @@ def test_training_after_a_short_job(page, cancel_left_running) -> None:  # noqa:
 def test_other_pages(page, path: str) -> None:
     page.goto(path)
     page.wait_for_selector("[data-testid=activation-chart][data-series] canvas" if path == "/activations" else ".opblock-summary-control")
+    assert_no_violations(page)
+
+
+def test_a_lesson_step_with_its_stages_and_prediction(page) -> None:
+    page.goto("/learn/conv-by-hand/2")
+    page.locator("#stages [data-testid=stage]").first.wait_for(state="attached")  # hidden until predicted
+    page.get_by_test_id("predict-input").wait_for()
     assert_no_violations(page)
 
 
