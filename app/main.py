@@ -25,7 +25,7 @@ from .datasets import Cifar10, load_cifar10, start_download
 from .i18n import Catalogues, install_i18n
 from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
-from .memory import release_free_heap, return_large_blocks_to_the_os
+from .memory import release_free_heap, keep_startup_objects_out_of_collections, return_large_blocks_to_the_os
 from .models.home import WeightsHome
 from .runs import RunStore, StageMaps
 from .runs.attributions import AttributionStore
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs = JobManager(services, weights=app.state.models)
         await app.state.jobs.start()
         pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))
+        keep_startup_objects_out_of_collections()  # last: what start-up made lives as long as the process
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
         try:
             yield

@@ -5,8 +5,9 @@ it scans the jobs folder at start (a job left ``running`` whose worker is still 
 killed server left behind, or a cluster's — is watched again; one whose worker is gone is marked
 failed; ``queued`` ones start), starts queued jobs and reaps workers. Every process creates, tails
 and cancels. Then
-one asyncio task ticks every few milliseconds, reading new metric lines of live jobs and noticing
-workers that exited. :meth:`JobManager.stop` ends every event stream and stops the workers (SIGINT,
+one asyncio task ticks every few milliseconds, reading new metric lines of live jobs (on the loop:
+a few bytes each), and hands the disk work of noticing workers that exited, writing their final
+status and starting queued jobs to a thread, so a slow disk never holds up another request. :meth:`JobManager.stop` ends every event stream and stops the workers (SIGINT,
 then SIGKILL after a grace period), so shutdown never hangs. At most ``max_jobs`` workers run; more
 jobs wait as ``queued`` (up to ``MAX_QUEUED``, then :class:`QueueFullError`).
 """
@@ -71,6 +72,9 @@ class JobManager:
         self._leader = LeaderLock(self.jobs_dir)
         self._queued: QueuedMark | None = None
         self._scan_queue = False  # the watcher starts queued jobs: one may be waiting for a free slot
+        # Disk work (statuses, final lines, starting workers) runs in threads, never on the event loop;
+        # this lock keeps two of them from reaping and launching at once (the loop never takes it).
+        self._lock = threading.RLock()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class JobManager:
     async def _wait_for_workers(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while self._launched and time.monotonic() < deadline:
-            self._reap()
+            await asyncio.to_thread(self._reap)
             await asyncio.sleep(0.05)
 
     def close_streams(self) -> None:
@@ -159,11 +163,16 @@ class JobManager:
         """:meth:`create` with the disk work (planning, the probe, reading every status) off the event
         loop. Returns the folder, its status and how many jobs are running."""
         folder = await asyncio.to_thread(self.create_folder, config)
-        self._enqueue(folder, await asyncio.to_thread(self._queued_folders) if self.leads else [])
-        status, running = await asyncio.to_thread(lambda: (folder.status(), self.counts()[JobStatus.RUNNING]))
+
+        def enqueue() -> tuple[StatusFile, int]:
+            self._enqueue(folder, self._queued_folders() if self.leads else [])
+            return folder.status(), self.counts()[JobStatus.RUNNING]
+
+        status, running = await asyncio.to_thread(enqueue)
         return folder, status, running
 
     def _enqueue(self, folder: JobFolder, queued: list[JobFolder]) -> None:
+        """Start it (this process leads) or announce it to the leader: disk work, off the loop."""
         if self.leads:
             self._launch(queued)
         else:
@@ -264,10 +273,11 @@ class JobManager:
         """Jobs on disk by status, whichever process started them (one status read per job)."""
         return Counter(f.status().status for f in self._folders())
 
-    def cancel(self, job_id: str) -> JobFolder:
-        """Cancel a queued or running job; ConflictError for a finished one (left as it is)."""
-        folder = self.folder(job_id)
-        status = folder.status()
+    async def cancel(self, job_id: str) -> JobFolder:
+        """Cancel a queued or running job; ConflictError for a finished one (left as it is). Its status
+        is read, and a queued job's final status written, off the event loop."""
+        folder = await asyncio.to_thread(self.folder, job_id)
+        status = await asyncio.to_thread(folder.status)
         if status.status.final:
             raise ConflictError(
                 f"Job {job_id} has already finished: it {status.status.value}"
@@ -277,7 +287,8 @@ class JobManager:
         if job_id in self._launched or self.backend.is_alive(folder.path):  # this process's worker, or another's
             self._signal(job_id, signal.SIGTERM, JobStatus.CANCELLED)
         else:
-            self._finish(folder, JobStatus.CANCELLED, None)
+            await asyncio.to_thread(self._finish, folder, JobStatus.CANCELLED, None)
+            self._read_feed(job_id)
         return folder
 
     # --- internals -------------------------------------------------------------------------------
@@ -304,6 +315,11 @@ class JobManager:
         return queued
 
     def _launch(self, queued: list[JobFolder]) -> None:
+        """Start queued jobs in the free slots (status reads and writes, process starts: off the loop)."""
+        with self._lock:
+            self._launch_locked(queued)
+
+    def _launch_locked(self, queued: list[JobFolder]) -> None:
         if self.closing or not self.leads:
             return
         for folder in queued:
@@ -324,7 +340,8 @@ class JobManager:
         self.backend.signal(self.jobs_dir / job_id, sig)
 
     def _finish(self, folder: JobFolder, status: JobStatus, error: str | None) -> None:
-        """Write a final status for a job whose worker cannot (never started, or dead)."""
+        """Write a final status for a job whose worker cannot (never started, or dead). Disk only, safe in a
+        thread: a feed of the job takes the line in on the watcher's next tick."""
         folder.remove_partial_checkpoints()  # a worker killed while saving leaves one
         records = folder.recent_records()
         last = records[-1] if records else None
@@ -334,10 +351,19 @@ class JobManager:
         writer.write(StatusLine(step=last.step if last else 0, epoch=last.epoch if last else 0, value=value, time=now))
         writer.close()
         folder.write_status(**value.model_dump(exclude_unset=True), finished=now)
-        if folder.id in self._feeds:
-            self._feeds[folder.id].read()
+
+    def _read_feed(self, job_id: str) -> None:
+        """Take in what a job's file gained (on the loop: feeds wake their listeners' asyncio events)."""
+        feed = self._feeds.get(job_id)
+        if feed is not None and not feed.finished:
+            feed.read()
 
     def _check_jobs(self) -> None:
+        """Leadership, dead workers, the queue mark: status reads and writes, run in a thread."""
+        with self._lock:
+            self._check_jobs_locked()
+
+    def _check_jobs_locked(self) -> None:
         if not self.leads and not self.closing and self._leader.try_acquire():
             log.info("this process now leads the jobs (the previous leader ended)")
             self._lead()
@@ -351,7 +377,8 @@ class JobManager:
         """Notice workers that exited; give a final status to those that could not write one.
 
         Queued jobs are looked for only when a worker ended (a slot opened): scanning every folder on
-        each check would cost a status read per job ever run, ten times a second.
+        each check would cost a status read per job ever run, ten times a second. Runs in a thread: it
+        never touches a feed (the watcher's next tick reads what the worker and this wrote).
         """
         ended = False
         for job_id in list(self._launched):
@@ -365,8 +392,6 @@ class JobManager:
             ended = True
             self._stopping.pop(job_id, None)
             job = JobFolder(folder)
-            if job_id in self._feeds:
-                self._feeds[job_id].read()
             if not job.status().status.final:
                 if stopping and stopping[1] is JobStatus.CANCELLED:
                     self._finish(job, JobStatus.CANCELLED, None)
@@ -379,7 +404,7 @@ class JobManager:
             self._scan_queue = True  # a slot opened: the watcher looks for a queued job, off the loop
 
     def _tail_feeds(self) -> None:
-        for job_id in self._launched:  # every live job of this process is tailed, listened to or not
+        for job_id in list(self._launched):  # every live job of this process is tailed, listened to or not
             if job_id not in self._feeds:
                 self._feeds[job_id] = JobFeed(JobFolder(self.jobs_dir / job_id))
         for job_id, feed in list(self._feeds.items()):
@@ -388,14 +413,18 @@ class JobManager:
             elif not feed.finished:
                 feed.read()  # also jobs another process runs, and queued ones: their listeners wait here
 
-    def _end_orphaned_feeds(self) -> None:
+    async def _end_orphaned_feeds(self) -> None:
         """End the streams of a job whose worker is gone while its file has no final status line (the
-        disk was full when it was due, or no server could write it): nothing more will come."""
-        for job_id, feed in list(self._feeds.items()):
+        disk was full when it was due, or no server could write it): nothing more will come. Statuses
+        are read in a thread; the feeds are changed here, on the loop."""
+        feeds = [(job_id, feed) for job_id, feed in list(self._feeds.items()) if not feed.finished and job_id not in self._launched]
+        if not feeds:
+            return
+        seen = await asyncio.to_thread(lambda: [(feed.folder.status(), self.backend.is_alive(feed.folder.path)) for _, feed in feeds])
+        for (job_id, feed), (status, alive) in zip(feeds, seen):
             if feed.finished or job_id in self._launched:
                 continue
-            status = feed.folder.status()
-            if status.status is JobStatus.QUEUED or self.backend.is_alive(feed.folder.path):
+            if status.status is JobStatus.QUEUED or alive:
                 feed.gone_since = None
                 continue
             feed.read()  # what it wrote before it went
@@ -418,11 +447,11 @@ class JobManager:
                 self._tail_feeds()
                 tick += 1
                 if tick % LIVENESS_EVERY == 0 or failing is not None:  # while failing, each (slower) tick does it all
-                    self._check_jobs()
-                    self._end_orphaned_feeds()
+                    await asyncio.to_thread(self._check_jobs)
+                    await self._end_orphaned_feeds()
                 if self._scan_queue and self.leads and not self.closing:
                     self._scan_queue = False
-                    self._launch(await asyncio.to_thread(self._queued_folders))  # a status read per job: off the loop
+                    await asyncio.to_thread(self._schedule)  # a status read per job, and process starts
             except Exception as exc:  # a bad folder must not stop the watching of every other job
                 if failing != repr(exc):  # reported once, not every tick while it lasts
                     log.exception("watching jobs failed; retrying every %.0f ms at most until it works again", MAX_BACKOFF_S * 1000)

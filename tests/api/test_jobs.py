@@ -355,8 +355,11 @@ def test_a_slow_job_route_does_not_hold_up_healthz(settings, no_workers, monkeyp
                 return max(base), max(waits), took, (await slow).status_code
 
     # On a loop blocked by the route, a healthz asked meanwhile waits for most of it (≥ 0.4 s); here it
-    # waits about as long as on an idle server (2 cores at load 12: 30 ms idle, 50-120 ms meanwhile; 230 ms
-    # while POST /api/jobs plans the network in its thread, holding the GIL in turns).
+    # waits about as long as on an idle server: 2-26 ms idle, 4-15 ms more meanwhile (one 41 ms), at load
+    # 5-10 on 2 cores. Two things held it before: the job watcher finishing a dead worker's job on the loop
+    # (a status and the metrics file read there), and full garbage collections walking every object left
+    # from start-up (1.7 s once, every thread stopped; app/memory.py freezes them now). Blocked, it waits ≥ 0.6 s.
     idle, longest, took, status = asyncio.run(scenario())
+    print(f"{method} {path}: healthz waited up to {longest * 1000:.1f} ms (idle {idle * 1000:.1f} ms) while the route took {took:.2f} s")
     assert status in (200, 202), status
-    assert took > 0.4 and longest < idle + 0.25, f"healthz waited up to {longest * 1000:.0f} ms (idle {idle * 1000:.0f} ms) while the route took {took:.2f} s"
+    assert took > 0.4 and longest < idle + 0.2,  # the headroom is for load spikes (294 ms once at load 9) f"healthz waited up to {longest * 1000:.0f} ms (idle {idle * 1000:.0f} ms) while the route took {took:.2f} s"

@@ -72,7 +72,7 @@ def get_job(folder: FolderDep, jobs: JobsDep) -> JobDetail:
     responses={409: {"description": "The job has already finished: `detail` says how, `status` is its final status"}},
 )
 async def cancel_job(job_id: JobId, jobs: JobsDep) -> JobSummary:
-    folder = jobs.cancel(job_id)
+    folder = await jobs.cancel(job_id)
     return await run_in_threadpool(lambda: job_summary(folder, jobs.records(folder, recent=True)))
 
 
