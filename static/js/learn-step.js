@@ -59,7 +59,8 @@ function draw(answer, step) {
   byId("stages").replaceChildren(...stagesOf(answer, false));
   const grads = byId("grad-stages");
   grads.hidden = !answer.input.grad;
-  grads.replaceChildren(...(answer.input.grad ? [el("p", { class: "hint", text: t("Gradients: ∂loss/∂ each stage's output") }), ...stagesOf(answer, true)] : []));
+  byId("grad-label").hidden = !answer.input.grad;
+  grads.replaceChildren(...(answer.input.grad ? stagesOf(answer, true) : []));
   const loss = byId("step-loss");
   loss.hidden = answer.loss === null || answer.loss === undefined;
   if (!loss.hidden) loss.textContent = `loss = ${answer.loss.toPrecision(5)}`;
@@ -69,9 +70,9 @@ function draw(answer, step) {
 function verdict(kind, head, result) {
   const box = byId("verdict");
   box.className = `verdict ${kind}`;
-  box.replaceChildren(el("p", { class: "verdict-head", text: head }),
-    ...(result && kind !== "wrong" ? [el("p", { text: inLanguage(result.explanation) }),
-      result.formula ? el("p", { class: "formula", text: result.formula }) : null] : []));
+  const why = result && kind !== "wrong" ? [el("p", { text: inLanguage(result.explanation) })] : [];
+  if (why.length && result.formula) why.push(el("p", { class: "formula", text: result.formula })); // the engine's, with its numbers
+  box.replaceChildren(el("p", { class: "verdict-head", text: head }), ...why);
 }
 
 function setupPredict(lesson, n, step) {
@@ -136,6 +137,7 @@ export async function showStep(lesson, n) {
   if (step.run) lab.href = labUrl(labState(step.run));
   for (const id of ["stages", "grad-stages"]) byId(id).replaceChildren();
   byId("step-loss").hidden = true;
+  byId("grad-label").hidden = true;
   setupPredict(lesson, n, step);
   if (!step.run) return;
   try {

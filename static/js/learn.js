@@ -67,6 +67,10 @@ async function render() {
       ...(i + 1 === n ? { "aria-current": "step" } : {}) }))));
   navLink(byId("step-back"), n - 1, lesson);
   navLink(byId("step-next"), n + 1, lesson);
+  const at = list.findIndex((x) => x.id === lesson.id);
+  const following = at >= 0 ? list[at + 1] : undefined; // the last step's Next opens the next lesson
+  byId("step-next").textContent = n === lesson.steps.length && following ? t("Next lesson →") : t("Next →");
+  if (n === lesson.steps.length && following) Object.assign(byId("step-next"), { hidden: false, href: stepPath(following.id, 1) });
   document.title = `${inLanguage(lesson.title)} · ${n} · layerlab`;
   await showStep(lesson, n);
 }

@@ -68,7 +68,7 @@ def test_a_lesson_walked_with_the_keyboard_predicting_wrong_then_right(page) -> 
     tab_to(page, "[data-testid=predict-reveal]")  # the reveal button itself, by keyboard
     page.keyboard.press("Shift+Tab")
     verdict = answer(page, "10")
-    assert "Right: torch gives 10." in verdict and "= 10." in verdict
+    assert "Right: torch gives 10." in verdict and "= 10." in verdict and "null" not in verdict  # a value has no size formula
     assert page.locator("#stages .stage.selected td.picked").text_content() == "10"  # the value the step points at, torch's
 
     page.go_back()
@@ -90,6 +90,10 @@ def test_a_shared_step_opens_directly_and_in_chinese(page) -> None:
     page.get_by_test_id("predict-reveal").click()
     page.get_by_test_id("predict-verdict").get_by_text("Right: torch gives 1.3333.").wait_for()
     page.locator("#stages [data-testid=stage]").nth(1).wait_for()
+
+    page.goto("/learn/conv-by-hand/5")  # the last step leads on to the next lesson
+    expect(page.locator("#step-next")).to_have_text("Next lesson →")
+    assert page.locator("#step-next").get_attribute("href") == "/learn/pooling/1"
 
     page.goto("/learn?lesson=unpooling&step=2")
     page.wait_for_url("**/learn/unpooling/2")
