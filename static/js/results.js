@@ -11,7 +11,7 @@ const mapUrl = (url, view) => (url ? `${url}?${mapQuery(view)}` : null);
 
 /** Nested list → a few 2-D tables (the last two dims), labelled by their leading index. */
 function matrixView(values, label) {
-  const out = el("div", { class: "matrices", "aria-label": label });
+  const out = el("div", { class: "matrices", "aria-label": label, tabindex: "0" }); // a scrolling region: reachable by keyboard
   const walk = (v, prefix) => {
     if (out.childElementCount >= 12) return;
     if (!Array.isArray(v[0])) v = [v];
@@ -41,7 +41,7 @@ const lazyTables = new IntersectionObserver((entries) => {
 
 function valueTables(values, label) {
   if (flat(values).length <= EAGER_VALUES) return matrixView(values, label);
-  const pending = el("div", { class: "matrices pending", "aria-label": label, text: "…" });
+  const pending = el("div", { class: "matrices pending", "aria-label": label, tabindex: "0", text: "…" });
   pending.values = values;
   lazyTables.observe(pending);
   return pending;
