@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -50,10 +50,11 @@ def lessons() -> Lessons:
     ])
 
 
-@router.get("/{lesson_id}", responses=_UNKNOWN, summary="One lesson, validated: its steps with their lab state and predictions")
-def one_lesson(lesson_id: str) -> dict[str, Any]:
-    # As written in the file (defaults left out): a step's run is what the page posts to /api/pipeline/run.
-    return lesson(lesson_id).model_dump(mode="json", by_alias=True, exclude_unset=True)
+# As written in the file (defaults left out): a step's run is what the page posts to /api/pipeline/run.
+@router.get("/{lesson_id}", response_model=Lesson, response_model_exclude_unset=True, responses=_UNKNOWN,
+            summary="One lesson, validated: its steps with their lab state and predictions")
+def one_lesson(lesson_id: str) -> Lesson:
+    return lesson(lesson_id)
 
 
 @router.post("/{lesson_id}/steps/{n}/check", response_model=CheckResult, responses=_UNKNOWN,
