@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 
 import torch
 import torch.nn as nn
@@ -21,10 +23,14 @@ from .errors import InputError, LayerError
 from .explain import explain_refusal
 from .notes import stage_notes
 from .plan import make_plan
-from .records import LayerConfig, Mode, Plan, Stage, StageResult, Trace
+from .records import LayerConfig, Mode, Plan, Stage, StageResult, Stats, Trace
 from .rng import seeded
 from .shapes import shape_text
-from .summary import tensor_stats
+from .summary import stats_soon
+
+StageReady = Callable[[int, torch.Tensor, Stats], object]
+"""``on_stage`` of :func:`run_pipeline`: stage k's tensor and statistics, as soon as both exist."""
+
 
 def check_input(x: torch.Tensor, max_elements: int) -> None:
     if x.numel() == 0:
@@ -106,7 +112,7 @@ def check_weights(plan: Plan, weights: dict[str, torch.Tensor], modules: list[nn
 def rebuild_modules(trace: Trace) -> list[nn.Module]:
     """The run's modules again, with the same weights: seeded and built in order as the run was, then its
     trained weights if it had any. Runs keep tensors, not modules."""
-    with seeded(trace.seed):  # the runs' RNG lock: no other request reseeds meanwhile
+    with seeded(trace.seed, cpu_only=True):  # the runs' RNG lock: no other request reseeds meanwhile
         return build_modules(trace.plan, trace.mode, trace.weights)
 
 
@@ -123,27 +129,32 @@ def run_pipeline(
     max_elements: int = 50_000_000,
     weights: dict[str, torch.Tensor] | None = None,
     backward: Backward | None = None,
+    on_stage: StageReady | None = None,
 ) -> Trace:
     """Plan on meta (refusing early), then build and run on the CPU, capturing every stage.
 
     ``weights``: a trained state_dict (a job's checkpoint) to run instead of the seeded initial weights.
     ``backward``: also differentiate (:mod:`.backward`); the forward pass then records autograd's graph.
+    ``on_stage(k, tensor, stats)``: called as soon as stage k (0: the input) and its statistics exist, on
+    whichever thread computed them, while later layers may still run (e.g. to start drawing its map).
+    Each stage's statistics are computed beside the next layer's forward pass (:func:`.summary.stats_soon`).
     """
     x = x.to(torch.float32)
     check_input(x, max_elements)
     training = mode is Mode.TRAIN
     plan = make_plan(tuple(x.shape), layers, max_elements, training=training)
     prepared = _prepare_backward(backward, plan.stages[-1].output_shape if plan.stages else plan.input_shape)
-    input_stats = tensor_stats(x)
+    pending = [_stats_of(0, x, on_stage)]
     built_warnings: list[list[str]] = []
-    with seeded(seed) as stream:
+    with seeded(seed, cpu_only=True) as stream:
         modules = build_modules(plan, mode, weights, built_warnings)
     # With backward, x is a leaf that keeps its gradient and every stage's output stays in the graph
     # (``live``); the records hold detached views of the same values.
     live = [x.detach().requires_grad_(True)] if backward is not None else []
     grad_mode = torch.enable_grad if backward is not None else torch.no_grad
     results: list[StageResult] = []
-    current, current_stats = (live[0] if live else x), input_stats
+    warnings_of: list[list[str]] = []
+    current = live[0] if live else x
     for stage, module, warned in zip(plan.stages, modules, built_warnings, strict=True):
         arg = current.clone() if getattr(module, "inplace", False) else current
         pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
@@ -162,13 +173,30 @@ def run_pipeline(
                 out.retain_grad()
             live.append(out)
             out = out.detach()
-        stats = tensor_stats(out)  # once per run: the cache keeps it with the tensors
-        result = StageResult(stage, repr(module), out, indices, elapsed, stats)
-        result.notes = stage_notes(stage, current.detach(), current_stats, out, stats, warned + caught)
-        results.append(result)
-        current, current_stats = (live[-1] if live else out), stats
+        pending.append(_stats_of(stage.index, out, on_stage))  # once per run: the cache keeps it with the tensors
+        results.append(StageResult(stage, repr(module), out, indices, elapsed))
+        warnings_of.append(warned + caught)
+        current = live[-1] if live else out
+    input_stats = pending[0].result()
+    previous, previous_stats = x, input_stats
+    for result, stats, warned in zip(results, pending[1:], warnings_of, strict=True):
+        result.stats = stats.result()
+        result.notes = stage_notes(result.stage, previous, previous_stats, result.output, result.stats, warned)
+        previous, previous_stats = result.output, result.stats
     grads = None if backward is None else _differentiate(backward, prepared, live, modules)
     return Trace(x, plan, results, seed, mode, input_stats, weights, grads)
+
+
+def _stats_of(k: int, t: torch.Tensor, on_stage: StageReady | None) -> Future[Stats]:
+    pending = stats_soon(t)
+    if on_stage is not None:
+
+        def ready(done: Future[Stats]) -> None:
+            if done.exception() is None:
+                on_stage(k, t, done.result())
+
+        pending.add_done_callback(ready)
+    return pending
 
 
 def _prepare_backward(backward: Backward | None, out_shape: tuple[int, ...]) -> PreparedLoss | None:

@@ -7,12 +7,15 @@ the statistics, which are taken over the finite values only.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import torch
 
 MAX_VALUES = 4096  # the contract: exact values whenever a tensor has at most this many elements
+BACKGROUND_ELEMENTS = 1 << 16  # below this, handing the statistics to another thread costs more than they do
+_STATS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layerlab-stats")
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -49,8 +52,9 @@ def tensor_stats(t: torch.Tensor) -> dict[str, float | int | None]:
     n = flat.numel()
     if n == 0:
         return {"min": None, "max": None, "mean": None, "std": None, "zero_fraction": None, "nan_count": 0, "inf_count": 0}
-    # numpy counts a comparison's True values ~3x faster than torch's bool sum (bench/render_bench.py).
-    zero_fraction = int(np.count_nonzero(flat.contiguous().numpy() == 0)) / n
+    # numpy counts non-zero floats in one pass with no temporary (NaN counts as non-zero, -0.0 as zero,
+    # as ``== 0`` decides): ~8x faster than torch's bool sum, and no n-byte mask as ``== 0`` made.
+    zero_fraction = (n - int(np.count_nonzero(flat.contiguous().numpy()))) / n
     lo, hi = torch.aminmax(flat)
     if math.isfinite(lo) and math.isfinite(hi):
         finite, nan_count, inf_count = flat, 0, 0
@@ -75,3 +79,14 @@ def tensor_stats(t: torch.Tensor) -> dict[str, float | int | None]:
         stats["min"], stats["max"], stats["mean"] = float(lo), float(hi), _finite_or_none(float(finite.mean()))
         stats["std"] = _finite_or_none(float(finite.std())) if finite.numel() > 1 else None
     return stats
+
+
+def stats_soon(t: torch.Tensor) -> Future[dict[str, float | int | None]]:
+    """:func:`tensor_stats` of ``t``, on a helper thread when ``t`` is large: a run computes the next
+    layer meanwhile (torch releases the GIL in both), so the statistics cost the run little wall time.
+    The numbers are the same calls on the same tensor; only the thread differs."""
+    if t.numel() < BACKGROUND_ELEMENTS:
+        done: Future[dict[str, float | int | None]] = Future()
+        done.set_result(tensor_stats(t))
+        return done
+    return _STATS_THREADS.submit(tensor_stats, t)
