@@ -41,15 +41,15 @@ class UploadInfo:
 class UploadDirectory:
     """Implements :class:`app.services.UploadStore`."""
 
-    # Decoded uploads kept for the next run on the same picture (runs on one upload come in series):
-    # an id names its pixels, so a kept image can never be stale.
+    # Decoded uploads kept for the next run on the same picture (runs on one upload come in series), as
+    # the uint8 (C, H, W) tensor ToTensor would divide: an id names its pixels, so a kept one is never stale.
     DECODED_CACHE_BYTES = 64 * 1024 * 1024
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._dir = Path(settings.data_dir) / "uploads"
         self._budget = MemoryBudget(settings.decode_memory_bytes)
-        self._decoded: ByteLRU[str, Image.Image] = ByteLRU(self.DECODED_CACHE_BYTES, lambda im: im.width * im.height * 3)
+        self._decoded: ByteLRU[tuple[str, tuple[int, int] | None, bool], torch.Tensor] = ByteLRU(self.DECODED_CACHE_BYTES, lambda t: t.numel())
 
     def save(self, source: BinaryIO) -> UploadInfo:
         """Decode (refusing with 413/415 before anything is written), then store atomically.
@@ -84,28 +84,31 @@ class UploadDirectory:
         """float32 (1, C, H, W) in [0, 1]: what the run's ``code`` computes with torchvision transforms.
 
         That code opens the file with ``.convert('RGB')``, then Grayscale, Resize, ToTensor; the same
-        torchvision functions are called here so the numbers agree.
+        torchvision functions are called here so the numbers agree. ToTensor's last step (uint8 (C, H, W),
+        contiguous, ``.to(float32).div(255)``) is done from the kept pixels, so a run on a kept upload
+        decodes and transposes nothing.
         """
-        img = self._rgb(upload_id)
-        if grayscale:
-            img = TF.to_grayscale(img)
-        if resize is not None:
-            img = TF.resize(img, list(resize))
-        return TF.to_tensor(img).unsqueeze(0)  # (1, C, H, W)
+        key = (upload_id, resize, grayscale)
+        pixels = self._decoded.get(key)
+        if pixels is None:
+            img = self._rgb(upload_id)
+            if grayscale:
+                img = TF.to_grayscale(img)
+            if resize is not None:
+                img = TF.resize(img, list(resize))
+            pixels = TF.pil_to_tensor(img).contiguous()  # ToTensor's layout: (C, H, W), rows contiguous
+            self._decoded.put(key, pixels)
+        return pixels.unsqueeze(0).to(torch.float32).div(255)  # (1, C, H, W), exactly TF.to_tensor's numbers
 
     def _rgb(self, upload_id: str) -> Image.Image:
-        """The stored PNG opened with ``.convert('RGB')``, as the run's code does; callers never modify it."""
-        img = self._decoded.get(upload_id)
-        if img is None:
-            path = self.path(upload_id)
-            try:
-                with Image.open(path) as im:
-                    img = im.convert("RGB")
-            except (OSError, ValueError) as exc:  # damaged on disk: say so, and let a new upload replace it
-                path.unlink(missing_ok=True)
-                raise NotFoundError(f"Upload {upload_id} was unreadable (damaged on disk) and has been removed; upload it again.") from exc
-            self._decoded.put(upload_id, img)
-        return img
+        """The stored PNG opened with ``.convert('RGB')``, as the run's code does."""
+        path = self.path(upload_id)
+        try:
+            with Image.open(path) as im:
+                return im.convert("RGB")
+        except (OSError, ValueError) as exc:  # damaged on disk: say so, and let a new upload replace it
+            path.unlink(missing_ok=True)
+            raise NotFoundError(f"Upload {upload_id} was unreadable (damaged on disk) and has been removed; upload it again.") from exc
 
 
 def _pixel_digest(im: Image.Image) -> str:

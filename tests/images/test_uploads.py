@@ -170,3 +170,18 @@ def test_the_id_is_the_hash_of_every_pixel_across_strips(client: TestClient) -> 
     img = gradient(37, 600)  # taller than one hashed strip of rows
     expected = hashlib.sha256("RGB:37x600:".encode() + img.convert("RGB").tobytes()).hexdigest()
     assert post(client, encode(img, "PNG")).json()["upload_id"] == expected
+
+
+@pytest.mark.parametrize(("resize", "grayscale"), [(None, False), (None, True), ((20, 30), False), ((17, 9), True)])
+def test_a_kept_upload_gives_exactly_what_to_tensor_gives(client: TestClient, resize, grayscale) -> None:
+    """The uploads keep ToTensor's uint8 pixels; a run's input is still TF.to_tensor's, bit for bit and contiguous."""
+    rng = np.random.default_rng(3)
+    picture = Image.fromarray(rng.integers(0, 256, (37, 41, 3), dtype=np.uint8))
+    upload_id = post(client, encode(picture, "PNG")).json()["upload_id"]
+    uploads = client.app.state.services.uploads
+    expected = picture.convert("L") if grayscale else picture
+    expected = TF.to_tensor(TF.resize(expected, list(resize)) if resize else expected).unsqueeze(0)
+    for _ in range(2):  # decoded, then kept
+        x = uploads.tensor(upload_id, resize=resize, grayscale=grayscale)
+        assert x.dtype == torch.float32 and x.is_contiguous() and torch.equal(x, expected)
+        x.add_(1)  # a caller changing its tensor changes nothing kept
