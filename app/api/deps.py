@@ -1,4 +1,8 @@
-"""Short names for what routes depend on: ``settings: SettingsDep``, ``services: ServicesDep``, ``jobs: JobsDep``."""
+"""Short names for what routes depend on: ``settings: SettingsDep``, ``services: ServicesDep``, ``jobs: JobsDep``.
+
+The ones that only read ``app.state`` are ``async def``: FastAPI runs a plain ``def`` dependency in its
+thread pool, a hand-off (with its GIL time) per dependency per request for an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -17,27 +21,27 @@ from ..services import Services
 from ..settings import Settings
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.services.settings
 
 
-def get_runs(request: Request) -> RunStore:
+async def get_runs(request: Request) -> RunStore:
     return request.app.state.runs
 
 
-def get_maps(request: Request) -> StageMaps:
+async def get_maps(request: Request) -> StageMaps:
     return request.app.state.maps
 
 
-def get_attributions(request: Request) -> AttributionStore:
+async def get_attributions(request: Request) -> AttributionStore:
     return request.app.state.attributions
 
 
-def get_models(request: Request) -> WeightsHome:
+async def get_models(request: Request) -> WeightsHome:
     return request.app.state.models
 
 
@@ -62,7 +66,7 @@ def get_run_with_layer(run_id: str, k: Layer, runs: RunsDep) -> RunResult:
 RunWithLayerDep = Annotated[RunResult, Depends(get_run_with_layer)]
 
 
-def get_jobs(request: Request) -> JobManager:
+async def get_jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 

@@ -6,11 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..engine.backward import Gradient
 from ..engine.registry import PoolIndices, ReceptiveField
-from ..engine.summary import tensor_values
 from ..render.layout import MapKind, MapLayout
-from ..runs import RunResult
 
 
 class Stats(BaseModel):
@@ -74,73 +71,6 @@ class RunResponse(BaseModel):
     mode: str
     code: str = Field(description="PyTorch source that rebuilds the same pipeline, weights and outputs.")
     loss: float | None = Field(None, description="With a backward loss: its value (null when not finite, or for an output backward).")
-
-
-def map_url(run_id: str, k: int) -> str:
-    return f"/api/runs/{run_id}/maps/{k}.png"
-
-
-def _grad(gradient: Gradient, image_url: str, values_url: str) -> GradResult:
-    return GradResult(stats=GradStats(**gradient.stats), values=tensor_values(gradient.tensor), image_url=image_url, values_url=values_url)
-
-
-def _stage_grad(result: RunResult, k: int) -> GradResult | None:
-    grads = result.trace.grads
-    if grads is None:
-        return None
-    run = f"/api/runs/{result.run_id}"
-    return _grad(grads.stages[k], f"{run}/grads/{k}.png", f"{run}/stages/{k}/grads.npy")
-
-
-def _param_grads(result: RunResult, k: int) -> dict[str, GradResult] | None:
-    grads = result.trace.grads
-    if grads is None or not grads.params[k - 1]:
-        return None
-    base = f"/api/runs/{result.run_id}/stages/{k}/param_grads"
-    return {name: _grad(g, f"{base}/{name}.png", f"{base}/{name}.npy") for name, g in grads.params[k - 1].items()}
-
-
-def run_response(result: RunResult) -> RunResponse:
-    trace, run_id = result.trace, result.run_id
-    layers = [
-        LayerResult(
-            index=s.stage.index,
-            type=s.stage.spec.name,
-            module=s.module_repr,
-            input_shape=list(s.stage.input_shape),
-            output_shape=list(s.output.shape),
-            params=s.stage.params,
-            mult_adds=s.stage.mult_adds,
-            stats=Stats(**s.stats),
-            values=tensor_values(s.output),
-            indices=tensor_values(s.indices),
-            image_url=map_url(run_id, s.stage.index),
-            size_formula=s.stage.size_formula,
-            time_ms=round(s.time_ms, 4),
-            notes=s.notes,
-            grad=_stage_grad(result, s.stage.index),
-            param_grads=_param_grads(result, s.stage.index),
-        )
-        for s in trace.stages
-    ]
-    return RunResponse(
-        run_id=run_id,
-        input=InputResult(
-            shape=list(trace.input.shape),
-            stats=Stats(**trace.input_stats),
-            values=tensor_values(trace.input),
-            image_url=map_url(run_id, 0),
-            grad=_stage_grad(result, 0),
-        ),
-        layers=layers,
-        output_shape=list(trace.output.shape),
-        params=sum(s.stage.params for s in trace.stages),
-        mult_adds=sum(s.stage.mult_adds for s in trace.stages),
-        seed=trace.seed,
-        mode=trace.mode.value,
-        code=result.code,
-        loss=trace.grads.loss if trace.grads is not None else None,
-    )
 
 
 class MapLayoutResponse(BaseModel):

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from ...runs import RunRequest
 from ..deps import MapsDep, RunsDep
-from ..schemas import RunResponse, run_response
+from ..run_answer import run_json
+from ..schemas import RunResponse
 from .runs import MapQueryDep
 
 router = APIRouter(prefix="/api/pipeline", tags=["pipeline"])
@@ -20,10 +21,10 @@ def run(
     maps: MapsDep,
     background: BackgroundTasks,
     query: MapQueryDep,
-    draw_maps: Annotated[bool, Query(description="Start drawing every stage's map (as the map query asks) right after answering, "
-                                     "so the maps a page asks for next are ready sooner.")] = False,
-) -> RunResponse:
-    result = runs.run(request)
-    if draw_maps:
-        background.add_task(maps.draw_ahead, result.run_id, query)
-    return run_response(result)
+    draw_maps: Annotated[bool, Query(description="Draw every stage's map (as the map query asks) alongside the run, each from "
+                                     "the moment its stage exists, so the maps a page asks for next are ready sooner.")] = False,
+) -> Response:
+    result = runs.run(request, maps.alongside(query) if draw_maps else None)
+    if draw_maps:  # a cached run, and gradients' maps: drawn after answering
+        background.add_task(maps.draw_ahead, result, query)
+    return run_json(result)  # RunResponse's fields, written by orjson (app/api/run_answer.py)

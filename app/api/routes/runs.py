@@ -27,7 +27,7 @@ def _png(image) -> Response:
     return Response(encode_png(image), media_type="image/png", headers=_HEADERS)
 
 
-def map_query(
+async def map_query(  # async: it only reads the query (no thread pool hand-off)
     colormap: Colormap = Colormap.AUTO,
     normalize: Normalize = Normalize.PER_CHANNEL,
     sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
