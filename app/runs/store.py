@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -54,6 +56,19 @@ class RunRequest(BaseModel):
             del fields["backward"]  # a plain run keeps the id it had before backward existed
         canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """A run being computed, as :data:`StageSeen` is told it: enough to draw its stages' maps meanwhile."""
+
+    run_id: str
+    request: RunRequest
+    from_image: bool
+
+
+StageSeen = Callable[[RunStart, int, torch.Tensor, Stats], object]
+"""Told each stage (k, its tensor and statistics) of a run being computed, as soon as they exist."""
 
 
 @dataclass
@@ -114,13 +129,16 @@ class RunStore:
     def cached_bytes(self) -> int:
         return self._cache.nbytes
 
-    def run(self, request: RunRequest) -> RunResult:
-        """The result of ``request``, from the cache when the same request ran before."""
+    def run(self, request: RunRequest, on_stage: StageSeen | None = None) -> RunResult:
+        """The result of ``request``, from the cache when the same request ran before.
+
+        ``on_stage`` is told each stage as soon as it is computed (not for a cached result).
+        """
         request = self._pin_weights(request)
         run_id = request.run_id()
         result = self._cache.get(run_id)
         if result is None:
-            result = self._compute(run_id, request)
+            result = self._compute(run_id, request, on_stage)
             self._persist(result)
             self._cache.put(run_id, result)
         return result
@@ -162,11 +180,13 @@ class RunStore:
         layers = request.layers or _LAYERS.validate_python(self.weights.layers(pinned))
         return request.model_copy(update={"weights_from": pinned, "layers": layers})
 
-    def _compute(self, run_id: str, request: RunRequest) -> RunResult:
+    def _compute(self, run_id: str, request: RunRequest, on_stage: StageSeen | None = None) -> RunResult:
         weights = None if request.weights_from is None else self.weights.resolve(request.weights_from)
-        return self.compute(run_id, request, weights)
+        return self.compute(run_id, request, weights, on_stage)
 
-    def compute(self, run_id: str, request: RunRequest, weights: ResolvedWeights | None) -> RunResult:
+    def compute(
+        self, run_id: str, request: RunRequest, weights: ResolvedWeights | None, on_stage: StageSeen | None = None
+    ) -> RunResult:
         """The run itself, with its weights already resolved (the bench compares this with and without the store)."""
         settings = self._services.settings
         if len(request.layers) > settings.max_layers:
@@ -180,6 +200,7 @@ class RunStore:
         trace = run_pipeline(
             source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements,
             weights=None if weights is None else weights.state_dict, backward=backward,
+            on_stage=None if on_stage is None else partial(on_stage, RunStart(run_id, request, source.is_image)),
         )
         file_name = None if weights is None else weights.file_name
         code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url)

@@ -177,3 +177,26 @@ def test_a_run_can_have_its_maps_drawn_ahead_once(client: TestClient, monkeypatc
     assert all(r.status_code == 200 for r in pngs) and len(drawn) == 5  # served from what was drawn ahead
     client.get(answer["layers"][0]["image_url"], params={"colormap": "grey"})
     assert len(drawn) == 6  # another view is drawn when asked for
+
+
+def test_maps_drawn_alongside_a_run_too_large_to_keep_are_served_without_computing_it_again(settings, monkeypatch) -> None:
+    """draw_maps=true draws each stage as the run computes it: the same PNGs as drawn afterwards, and a run
+    the run cache cannot hold is not computed again for each of its maps."""
+    from app.main import create_app
+    from app.runs.store import RunStore
+
+    computed: list[str] = []
+    real = RunStore.compute
+    monkeypatch.setattr(RunStore, "compute", lambda self, run_id, *a, **kw: computed.append(run_id) or real(self, run_id, *a, **kw))
+    body = {"input": CIFAR, "layers": PIPELINE, "seed": 5}
+    pngs = {}
+    for draw_maps, cache_bytes in ((True, 1), (False, 256 * 2**20)):
+        with TestClient(create_app(settings.model_copy(update={"run_cache_bytes": cache_bytes, "data_dir": settings.data_dir / str(draw_maps)}))) as client:
+            computed.clear()
+            answer = client.post("/api/pipeline/run", params={"draw_maps": str(draw_maps).lower()}, json=body).json()
+            urls = [answer["input"]["image_url"]] + [layer["image_url"] for layer in answer["layers"]]
+            pngs[draw_maps] = [client.get(u).content for u in urls]
+            assert computed == [answer["run_id"]]  # once, for the answer; the maps came from what was drawn alongside
+            assert client.get(answer["layers"][0]["image_url"], params={"colormap": "grey"}).status_code == 200
+            assert len(computed) == (2 if draw_maps else 1)  # another view needs the run's tensors: computed again when not kept
+    assert pngs[True] == pngs[False]
