@@ -1,19 +1,27 @@
 """How much the pictures cost: torch alone vs. the API with every map vs. matplotlib.
 
-    scripts/run bench/render_bench.py
+    scripts/run bench/render_bench.py [--sizes 512,1024,2048] [--rounds 20] [--quick]
 
-(i)   pure torch: Conv2d(3,16,3,padding=1) → ReLU → MaxPool2d(2) on a 512×512 photo-like image;
-(ii)  the same through POST /api/pipeline/run plus GET of every stage's map: server time, summed
-      from the app's Server-Timing headers (in-process client; each round uses a new seed so the run
-      is never a cache hit; the input's map, the same picture every round, is drawn once);
+(i)   pure torch: Conv2d(3,16,3,padding=1) → ReLU → MaxPool2d(2) on a photo-like image, 512×512,
+      1024×1024 and 2048×2048, on the very tensor the server computes on (the run's ``code``:
+      ``TF.to_tensor``, contiguous; a channels-last view of the same pixels, what this bench used
+      before, runs other kernels with other rounding, and is printed beside it);
+(ii)  the same through the API, server time summed from the app's Server-Timing headers (in-process
+      client; each round a new seed so the run is never a cache hit; the input's map, the same
+      picture every round, is drawn once), in the lab's way (``POST /api/pipeline/run?draw_maps=true``,
+      then GET of every stage's map: maps drawn alongside the run) and plainly (no ``draw_maps``: each
+      map drawn when asked for). (i) and (ii) alternate round by round, so both see the same load;
+      the last stage's statistics are checked to be torch's own;
 (iii) matplotlib: each stage's 16 (or 3) channels as 4×4 imshow subplots saved as PNG — what a
       notebook would do. Skipped with a message when matplotlib is not installed.
 Also: p50 server time of one CIFAR-10 image through a 3-layer pipeline (run + maps), PNG
 compress levels, and the server's RSS with the dataset loaded and the run cache full.
+``--quick`` prints only (i) and (ii) (the test that the bench runs uses it, with small sizes).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import logging
 import os
@@ -31,6 +39,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
+from torchvision.transforms import functional as TF  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.render import draw_stage, encode_png  # noqa: E402
@@ -77,21 +86,62 @@ def server_s(response) -> float:
     return float(response.headers["server-timing"].split("dur=")[1]) / 1000
 
 
-def through_api(client: TestClient, upload_id: str, maps: bool = True, times: list[float] | None = None):
-    """Run (new seed: never a cache hit) and fetch every map; appends the summed server time to ``times``."""
+def through_api(client: TestClient, upload_id: str, maps: bool = True, times: list[float] | None = None, lab: bool = False):
+    """Run (new seed: never a cache hit) and fetch every map; appends the summed server time to ``times``.
 
-    def go(seed: int) -> None:
-        r = client.post("/api/pipeline/run", json={"input": {"source": "upload", "upload_id": upload_id}, "layers": LAYERS, "seed": 1000 + seed})
-        body, spent = r.json(), server_s(r)
+    ``lab``: as the lab asks, ``?draw_maps=true`` (maps drawn alongside the run). Returns the answer.
+    """
+
+    def go(seed: int) -> dict:
+        body = {"input": {"source": "upload", "upload_id": upload_id}, "layers": LAYERS, "seed": 1000 + seed}
+        r = client.post("/api/pipeline/run", params={"draw_maps": "true"} if lab else None, json=body)
+        answer, spent = r.json(), server_s(r)
         if maps:
-            for url in [body["input"]["image_url"]] + [layer["image_url"] for layer in body["layers"]]:
+            for url in [answer["input"]["image_url"]] + [layer["image_url"] for layer in answer["layers"]]:
                 m = client.get(url)
                 assert m.status_code == 200
                 spent += server_s(m)
         if times is not None:
             times.append(spent)
+        return answer
 
     return go
+
+
+def torch_against_api(client: TestClient, size: int, rounds: int) -> float:
+    """(i) and (ii) at one size, alternating; prints them and returns (ii, lab) / (i)."""
+    image = photo_like(size)
+    x = TF.to_tensor(image).unsqueeze(0)  # (1, 3, size, size): what the server computes on, as the run's code does
+    x_cl = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).unsqueeze(0).float() / 255  # a channels-last view
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    upload_id = client.post("/api/uploads", files={"file": ("p.png", buf.getvalue(), "image/png")}).json()["upload_id"]
+    times: dict[str, list[float]] = {"torch": [], "channels_last": [], "lab": [], "plain": [], "run": []}
+    go_lab = through_api(client, upload_id, times=times["lab"], lab=True)
+    go_plain = through_api(client, upload_id, times=times["plain"])
+    go_run = through_api(client, upload_id, maps=False, times=times["run"])
+    for i in range(rounds + 1):  # round 0 warms up
+        for name, inp in (("torch", x), ("channels_last", x_cl)):
+            t = time.perf_counter()
+            pure_torch(inp)(i)
+            times[name].append(time.perf_counter() - t)
+        answer = go_lab(i)
+        go_plain(10_000 + i)  # seeds not run before: no cache hit
+        go_run(20_000 + i)
+        if i == 0:
+            torch.manual_seed(1000)
+            out = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)).eval()(x).detach()
+            stats = answer["layers"][-1]["stats"]
+            assert (stats["min"], stats["max"], stats["mean"], stats["std"]) == tuple(float(v) for v in (out.min(), out.max(), out.mean(), out.std()))
+            for v in times.values():
+                v.clear()
+    med = {name: statistics.median(v) * 1000 for name, v in times.items()}
+    print(f"{size}x{size}, median of {rounds}, {torch.get_num_threads()} threads, load {os.getloadavg()[0]:.1f}:")
+    print(f"  (i)   pure torch                         {med['torch']:8.1f} ms   (on a channels-last view: {med['channels_last']:.1f} ms)")
+    print(f"  (ii)  API run + all 4 maps, the lab's way  {med['lab']:8.1f} ms   (ii)/(i) = {med['lab'] / med['torch']:.2f}  (target <= 2)")
+    print(f"        the same, each map drawn when asked {med['plain']:8.1f} ms   = {med['plain'] / med['torch']:.2f}; "
+          f"of which POST /api/pipeline/run {med['run']:.1f} ms", flush=True)
+    return med["lab"] / med["torch"]
 
 
 def with_matplotlib(x: torch.Tensor):
@@ -164,41 +214,33 @@ def server_rss(settings: Settings, count: int) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="512,1024,2048", help="image sides for (i) and (ii), comma-separated")
+    parser.add_argument("--rounds", type=int, default=4 * ROUNDS, help="rounds of (i) and (ii) at 512 (fewer at larger sizes)")
+    parser.add_argument("--quick", action="store_true", help="only (i) and (ii)")
+    args = parser.parse_args()
     logging.disable(logging.INFO)
     torch.set_num_threads(os.cpu_count() or 1)
-    image = photo_like()
-    x = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).unsqueeze(0).float() / 255  # (1, 3, 512, 512)
+    sizes = [int(side) for side in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), cifar10_dir=os.environ.get("LAYERLAB_DEV_CIFAR10_DIR") or None)
+        # A 16-channel stage of a 2048x2048 image holds 16 x 2048 x 2048 values, above the default LAYERLAB_MAX_ELEMENTS.
+        settings = Settings(data_dir=Path(tmp), cifar10_dir=os.environ.get("LAYERLAB_DEV_CIFAR10_DIR") or None,
+                            max_elements=max(Settings().max_elements, 16 * max(sizes) ** 2))
         t = time.perf_counter()
         with TestClient(create_app(settings)) as client:
             start_s = time.perf_counter() - t
+            ratios = [torch_against_api(client, size, max(3, min(args.rounds, args.rounds * 512**2 // size**2))) for size in sizes]
+            print("(ii)/(i) at " + ", ".join(f"{size}x{size}: {r:.2f}" for size, r in zip(sizes, ratios)))
+            if args.quick:
+                return
+            image = photo_like()
+            x = TF.to_tensor(image).unsqueeze(0)
             info = client.get("/api/datasets/cifar10").json()
             buf = io.BytesIO()
             image.save(buf, "PNG")
             upload_id = client.post("/api/uploads", files={"file": ("p.png", buf.getvalue(), "image/png")}).json()["upload_id"]
-
-            # (i) and (ii) interleaved round by round, so both see the same machine load.
-            api_times: list[float] = []
-            run_times: list[float] = []
-            torch_times: list[float] = []
-            go_torch, go_api = pure_torch(x), through_api(client, upload_id, times=api_times)
-            go_run = through_api(client, upload_id, maps=False, times=run_times)
-            go_torch(0), go_api(0)
-            api_times.clear()
-            for i in range(1, 4 * ROUNDS + 1):
-                t = time.perf_counter()
-                go_torch(i)
-                torch_times.append(time.perf_counter() - t)
-                go_api(i)
-                go_run(100 + i)  # seeds not run before: no cache hit
-            t_torch, t_api, t_run = (statistics.median(v) for v in (torch_times, api_times, run_times))
-            print(f"512x512, Conv2d(3,16,3,padding=1) -> ReLU -> MaxPool2d(2), median of {4 * ROUNDS}, {torch.get_num_threads()} threads")
-            print(f"  (i)   pure torch                      {t_torch * 1000:8.1f} ms")
-            print(f"  (ii)  API run + all 4 maps (server)   {t_api * 1000:8.1f} ms   (ii)/(i) = {t_api / t_torch:.1f}  (target <= 3)")
-            print(f"        of which POST /api/pipeline/run {t_run * 1000:8.1f} ms, the 4 maps {(t_api - t_run) * 1000:.1f} ms")
-            wall = best(through_api(client, upload_id))
-            print(f"        the same timed at the in-process client: {wall * 1000:.1f} ms")
+            t_api = best(through_api(client, upload_id, lab=True))
+            print(f"512x512 run + all maps, the lab's way, timed at the in-process client: {t_api * 1000:.1f} ms")
 
             conv = nn.Conv2d(3, 16, 3, padding=1)(x).detach()
             for name, picture in (("input photo (RGB)", draw_stage(x, from_image=True)), ("conv maps (palette)", draw_stage(conv, from_image=True))):
