@@ -1,6 +1,6 @@
 """Do two users' runs overlap? One client vs two concurrent clients against the real server.
 
-    scripts/run bench/concurrency_bench.py [seconds per phase, default 10]
+    scripts/run bench/concurrency_bench.py [seconds per phase, default 10] [--web-workers 1,2]
 
 Starts ``python -m app`` in a subprocess (tests/live_server.py) with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
 per run, so two runs can use the two cores) and the run cache off (every request computes), then
@@ -23,6 +23,7 @@ compared exactly), module and code.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import multiprocessing
 import os
@@ -83,7 +84,7 @@ def _phase(pool: ProcessPoolExecutor, base: str, clients: int, seconds: float, f
         a, ms = future.result()
         answers.update(a)
         server_ms += ms
-    return len(answers) / seconds, sum(server_ms) / len(server_ms), answers
+    return len(answers) / seconds, sum(server_ms) / len(server_ms) if server_ms else float("nan"), answers
 
 
 def measure(seconds: float, web_workers: int) -> None:
@@ -94,6 +95,9 @@ def measure(seconds: float, web_workers: int) -> None:
                             LAYERLAB_WEB_WORKERS=str(web_workers)).start()
         base = server.url
         try:
+            with httpx.Client(base_url=base, timeout=120) as client:  # first runs import and allocate: not timed
+                for seed in range(5):
+                    client.post("/api/pipeline/run", json=_body(seed)).raise_for_status()
             with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
                 _phase(pool, base, 2, 2.0, 1_000_000)  # warm up: imports, first allocations, both threads of the server's pool
                 one, one_ms, _ = _phase(pool, base, 1, seconds, 2_000_000)
@@ -114,9 +118,12 @@ def measure(seconds: float, web_workers: int) -> None:
 
 def main() -> None:
     """One server process (threads share its GIL), then two (uvicorn's workers, one GIL each)."""
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
-    for web_workers in (1, 2):
-        measure(seconds, web_workers)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=10.0, help="seconds per phase")
+    parser.add_argument("--web-workers", default="1,2", help="server processes to measure, comma-separated")
+    args = parser.parse_args()
+    for web_workers in (int(n) for n in args.web_workers.split(",")):
+        measure(args.seconds, web_workers)
 
 
 if __name__ == "__main__":

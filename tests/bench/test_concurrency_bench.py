@@ -1,0 +1,18 @@
+"""bench/concurrency_bench.py runs: one server process, one client then two, answers compared with lone runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.live_server import ROOT
+
+
+def test_the_concurrency_bench_measures_one_process_and_finds_every_answer_identical() -> None:
+    out = subprocess.run(
+        [sys.executable, "bench/concurrency_bench.py", "1", "--web-workers", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=True,
+    ).stdout
+    assert re.search(r"ratio:\s+[\d.]+", out) and "LAYERLAB_WEB_WORKERS=1" in out and "WORKERS=2" not in out, out
+    assert re.search(r"\d+ concurrent answers vs the same requests computed alone: all identical", out), out
