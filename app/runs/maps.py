@@ -138,7 +138,7 @@ class StageMaps:
             return self._maps.get(key) or self._drawing.get(key)
 
     def _draw(self, run_id: str, k: int, query: MapQuery) -> Drawn:
-        known = None
+        known = self._known(run_id, k, query)
         if known is not None:
             return known.result() if isinstance(known, Future) else known
         return self._draw_of(self._runs.get(run_id), k, query)
