@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 
 import torch
 import torch.nn as nn
@@ -188,15 +189,7 @@ def run_pipeline(
 
 
 def _stats_of(k: int, t: torch.Tensor, on_stage: StageReady | None) -> Future[Stats]:
-    pending = stats_soon(t)
-    if on_stage is not None:
-
-        def ready(done: Future[Stats]) -> None:
-            if done.exception() is None:
-                on_stage(k, t, done.result())
-
-        pending.add_done_callback(ready)
-    return pending
+    return stats_soon(t, None if on_stage is None else partial(on_stage, k, t))
 
 
 def _prepare_backward(backward: Backward | None, out_shape: tuple[int, ...]) -> PreparedLoss | None:

@@ -7,11 +7,14 @@ the statistics, which are taken over the finite values only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import torch
+
+from .records import Stats
 
 MAX_VALUES = 4096  # the contract: exact values whenever a tensor has at most this many elements
 BACKGROUND_ELEMENTS = 1 << 16  # below this, handing the statistics to another thread costs more than they do
@@ -81,12 +84,22 @@ def tensor_stats(t: torch.Tensor) -> dict[str, float | int | None]:
     return stats
 
 
-def stats_soon(t: torch.Tensor) -> Future[dict[str, float | int | None]]:
+def stats_soon(t: torch.Tensor, then: Callable[[Stats], object] | None = None) -> Future[Stats]:
     """:func:`tensor_stats` of ``t``, on a helper thread when ``t`` is large: a run computes the next
     layer meanwhile (torch releases the GIL in both), so the statistics cost the run little wall time.
-    The numbers are the same calls on the same tensor; only the thread differs."""
+    The numbers are the same calls on the same tensor; only the thread differs.
+
+    ``then(stats)`` is called before the future is done, so whoever waits for it finds its effects.
+    """
+
+    def stats() -> Stats:
+        found = tensor_stats(t)
+        if then is not None:
+            then(found)
+        return found
+
     if t.numel() < BACKGROUND_ELEMENTS:
-        done: Future[dict[str, float | int | None]] = Future()
-        done.set_result(tensor_stats(t))
+        done: Future[Stats] = Future()
+        done.set_result(stats())
         return done
-    return _STATS_THREADS.submit(tensor_stats, t)
+    return _STATS_THREADS.submit(stats)
