@@ -120,3 +120,12 @@ def test_the_training_lesson_opens_the_training_page_with_a_short_job(page) -> N
     page.wait_for_url("**/training?job=*")
     expect(page.locator("#f-max_steps")).to_have_value("200")
     expect(page.locator("#f-batch_size")).to_have_value("32")
+
+
+def test_open_in_the_lab_gives_the_same_run_there(page) -> None:
+    page.goto("/learn/losses/2")  # MSELoss of [2, 3, 4] against [2, 3, 7]
+    expect_step(page, "MSELoss")
+    page.locator("#open-in-lab").click()
+    page.wait_for_url("**/#s=*")
+    expect(page.locator("#loss-value")).to_have_text("loss = 3.0000")
+    expect(page.locator("#stages [data-testid=stage]").first).to_have_attribute("data-shape", "1x1x1x3")
