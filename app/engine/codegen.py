@@ -3,6 +3,9 @@
 Run after the same ``torch.manual_seed(seed)`` it builds the same modules in the same order, so it
 draws the same initial weights and gives the same outputs. A pipeline where no stage hands indices
 on is an ``nn.Sequential``; otherwise the stages are called one by one so indices can be passed.
+With a ``backward``, the forward pass keeps every stage's gradient (``retain_grad``) and the code ends
+with the loss (or the one output value) and ``backward()``: the gradients a run answers are what it
+leaves in ``x.grad``, ``outputs[k].grad`` and each parameter's ``.grad``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any
 
 import torch
 
+from .backward import Backward
+from .losses import LOSSES
 from .records import Mode, Plan, Stage
 from .registry import REQUIRED
 
@@ -41,12 +46,38 @@ def _tensor_literal(t: torch.Tensor) -> str:
     return f"torch.tensor({t.tolist()!r})"
 
 
+def loss_source(backward: Backward) -> str:
+    """``loss = nn.CrossEntropyLoss(label_smoothing=0.1)(y, torch.tensor([3], dtype=torch.long))``, or the one output value."""
+    if backward.loss is None:
+        assert backward.output is not None
+        return f"loss = y[{', '.join(map(str, backward.output))}]  # the one output value differentiated"
+    spec = LOSSES[backward.loss]
+    args = ", ".join(
+        f"{name}=torch.tensor({value!r}, dtype=torch.float32)" if name in spec.tensor_params and value is not None else f"{name}={_arg(value)}"
+        for name, value in backward.loss_params.items()
+    )
+    dtype = "long" if spec.class_targets and _all_ints(backward.target) else "float32"  # as the engine reads the target
+    return f"loss = nn.{spec.name}({args})(y, torch.tensor({backward.target!r}, dtype=torch.{dtype}))"
+
+
+def _all_ints(nested: Any) -> bool:
+    if isinstance(nested, list):
+        return all(_all_ints(v) for v in nested)
+    return isinstance(nested, int) and not isinstance(nested, bool)
+
+
 def _uses_indices(plan: Plan) -> bool:
     return any(s.returns_indices or s.indices_from is not None for s in plan.stages)
 
 
 def pipeline_code(
-    plan: Plan, seed: int, mode: Mode, input_code: str | None = None, weights_file: str | None = None, weights_url: str | None = None
+    plan: Plan,
+    seed: int,
+    mode: Mode,
+    input_code: str | None = None,
+    weights_file: str | None = None,
+    weights_url: str | None = None,
+    backward: Backward | None = None,
 ) -> str:
     """``weights_file``: a ``.safetensors`` state_dict the code loads over the seeded weights (downloaded from ``weights_url``)."""
     sequential = not _uses_indices(plan)
@@ -71,18 +102,44 @@ def pipeline_code(
         lines.append(f"model.load_state_dict(load_file({weights_file!r})){where}")
     lines += [f"model.{mode.value}()", ""]
     lines.append(input_code or f"x = torch.rand({', '.join(map(str, plan.input_shape))})  # your input")
-    lines.append("with torch.no_grad():")
+    lines += _forward_lines(plan, sequential) if backward is None else _backward_lines(plan, sequential, backward)
+    return "\n".join(lines) + "\n"
+
+
+def _forward_lines(plan: Plan, sequential: bool) -> list[str]:
+    lines = ["with torch.no_grad():"]
     if sequential:
         lines.append("    y = model(x)")
     else:
         previous = "x"
         for s in plan.stages:
-            args = previous + (f", indices{s.indices_from + 1}" if s.indices_from is not None else "")
-            args += f", output_size={_arg(s.output_size)}" if s.output_size else ""
-            target = f"x{s.index}, indices{s.index}" if s.returns_indices else f"x{s.index}"
-            lines.append(f"    {target} = model[{s.position}]({args})")
+            lines.append(f"    {_stage_call(s, previous)}")
             previous = f"x{s.index}"
         lines.append(f"    y = {previous}")
     lines.append("print(y.shape)")
-    return "\n".join(lines) + "\n"
+    return lines
 
+
+def _backward_lines(plan: Plan, sequential: bool, backward: Backward) -> list[str]:
+    lines = ["x.requires_grad_()  # keep ∂L/∂x", "outputs = []  # every stage's output, keeping its gradient (retain_grad)"]
+    if sequential:
+        lines += ["y = x", "for layer in model:", "    y = layer(y)", "    y.retain_grad()", "    outputs.append(y)"]
+    else:
+        previous = "x"
+        for s in plan.stages:
+            lines += [_stage_call(s, previous), f"x{s.index}.retain_grad()", f"outputs.append(x{s.index})"]
+            previous = f"x{s.index}"
+        lines.append(f"y = {previous}")
+    lines += [
+        loss_source(backward),
+        "loss.backward()",
+        "print(loss.item(), x.grad.norm().item(), [o.grad.norm().item() for o in outputs])",
+    ]
+    return lines
+
+
+def _stage_call(s: Stage, previous: str) -> str:
+    args = previous + (f", indices{s.indices_from + 1}" if s.indices_from is not None else "")
+    args += f", output_size={_arg(s.output_size)}" if s.output_size else ""
+    target = f"x{s.index}, indices{s.index}" if s.returns_indices else f"x{s.index}"
+    return f"{target} = model[{s.position}]({args})"

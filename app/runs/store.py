@@ -203,7 +203,7 @@ class RunStore:
             on_stage=None if on_stage is None else partial(on_stage, RunStart(run_id, request, source.is_image)),
         )
         file_name = None if weights is None else weights.file_name
-        code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url)
+        code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url, backward)
         return RunResult(run_id, request, source, trace, code, file_name)
 
     def _path(self, run_id: str) -> Path | None:

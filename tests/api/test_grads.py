@@ -47,6 +47,30 @@ def test_a_run_with_backward_answers_every_gradient_as_torch_leaves_it(client: T
     assert body["layers"][0]["param_grads"]["weight"]["values_url"] == f"{run}/stages/1/param_grads/weight.npy"
 
 
+@pytest.mark.parametrize(
+    ("layers", "backward"),
+    [
+        (SMALL, {"loss": {"type": "CrossEntropyLoss", "label_smoothing": 0.1, "weight": [1.0, 2.0, 0.5]}, "target": [2]}),
+        (SMALL, {"output": [0, 1]}),
+        ([{"type": "MaxPool2d", "kernel_size": 2, "return_indices": True}, {"type": "MaxUnpool2d", "kernel_size": 2, "indices_from": 1, "output_size": [5, 5]}],
+         {"loss": {"type": "MSELoss"}, "target": torch.zeros(1, 1, 5, 5).tolist()}),
+    ],
+)
+def test_the_code_of_a_backward_run_leaves_the_same_gradients(client: TestClient, run_ok, layers: list, backward: dict) -> None:
+    """Copy as PyTorch includes the loss and backward(): run, it leaves every gradient the run answers."""
+    body = run_ok(layers, TENSOR, seed=3, backward=backward)
+    scope: dict = {}
+    exec(compile(body["code"], "pipeline.py", "exec"), scope)  # noqa: S102 (our own generated code)
+    assert "loss.backward()" in body["code"]
+    assert scope["x"].grad.tolist() == body["input"]["grad"]["values"]
+    for k, stage in enumerate(body["layers"]):
+        assert np.array_equal(_npy(client, f"/api/runs/{body['run_id']}/stages/{k + 1}/grads.npy"), scope["outputs"][k].grad.numpy())
+        for name, grad in (stage["param_grads"] or {}).items():
+            assert grad["values"] == getattr(scope["model"][k], name).grad.tolist()
+    if "loss" in backward:
+        assert body["loss"] == scope["loss"].item()
+
+
 def test_the_run_id_includes_backward_and_a_plain_run_keeps_its_id(run_ok) -> None:
     plain = run_ok(SMALL, TENSOR)
     with_loss = run_ok(SMALL, TENSOR, backward={"loss": {"type": "CrossEntropyLoss"}, "target": [2]})
