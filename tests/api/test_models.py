@@ -177,3 +177,37 @@ def test_openapi_declares_the_networks_api(client):
     assert {"post", "get"} <= set(paths["/api/models"])
     assert "get" in paths["/api/models/{model_id}"] and "get" in paths["/api/models/{model_id}/weights.safetensors"]
     assert "201" in paths["/api/models"]["post"]["responses"] and "413" in paths["/api/models"]["post"]["responses"]
+
+
+class _Functional(torch.nn.Module):
+    """A network whose forward calls F.relu and torch.flatten: print(model) does not show them, the ONNX graph does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.fc = torch.nn.Linear(4 * 16 * 16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(torch.nn.functional.relu(self.conv(x))), 1))
+
+
+def test_an_onnx_export_imports_through_the_api_and_runs_as_torch_does(client):
+    import warnings
+
+    model = _Functional().eval()
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's own deprecation chatter
+        graph = torch.onnx.export(model, (x,), dynamo=True, external_data=False, verbose=False).model_proto.SerializeToString()
+    r = client.post("/api/models", data={"name": "functional"}, files={"onnx": ("model.onnx", graph)})
+    assert r.status_code == 201, r.text
+    imported = r.json()
+    assert imported["source"] == "onnx" and [layer["type"] for layer in imported["layers"]] == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    assert {row["key"] for row in imported["mapping"]} == set(model.state_dict())
+    run = _run(client, input={"source": "tensor", "data": x.tolist()}, weights_from=imported["weights_from"])
+    with torch.no_grad():
+        assert run["layers"][-1]["values"] == model(x).tolist()
+    broken = client.post("/api/models", files={"onnx": ("model.onnx", graph[: len(graph) // 2])})
+    assert broken.status_code == 422 and broken.json()["detail"][0]["loc"] == ["body", "onnx"]
