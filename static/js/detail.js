@@ -126,6 +126,7 @@ export function mountDetail(store, actions) {
     if (!view || ev.target.matches("input, select")) return;
     const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
     if (!(ev.key in moves) && ev.key !== "Enter") return;
+    if (ev.key === "Enter" && ev.target.closest("button, a, summary")) return; // the control's own action (e.g. the arithmetic's steps)
     ev.preventDefault();
     if (ev.key === "Enter") return pick(cursor);
     if (ev.shiftKey && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return step(ev.key === "ArrowLeft" ? -1 : 1);

@@ -1,4 +1,5 @@
-// Receptive fields on the page: click a pixel of any map (or an exact value) → state.selection; the
+// Receptive fields on the page: click a pixel of any map (or an exact value), or focus a map and move
+// over its values with the arrow keys → state.selection; the
 // values of every earlier stage that feed it are outlined from the selection, back to the input.
 // The geometry is field-geometry.js; the server's map layout (GET /api/runs/{id}/maps/{k}/layout)
 // says where each value sits in a picture.
@@ -133,6 +134,20 @@ async function clickedField(ev, shapes, layoutOf) {
   return undefined;
 }
 
+const MOVES = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+
+/** The value the arrow key `key` moves to from `at` on a picture of `layout` (past a tile's edge: the next tile). */
+function stepped(layout, at, key) {
+  const [dy, dx] = MOVES[key];
+  let { tile, r, c } = at;
+  [r, c] = [Math.max(0, Math.min(layout.cell_rows - 1, r + dy)), c + dx];
+  if (c < 0 || c >= layout.cell_cols) {
+    tile = (tile + dx + layout.count) % layout.count;
+    c = c < 0 ? layout.cell_cols - 1 : 0;
+  }
+  return { tile, r, c };
+}
+
 /** The run of pipeline "a" or "b" as { layers, shapes, catalogue } (shapes[j] = stage j's shape). */
 function runOf(state, pipeline) {
   const part = state.run && state.run[pipeline];
@@ -184,6 +199,23 @@ export function mountReceptiveField(store, actions, stages, info) {
     if (!ctx) return;
     const picked = await clickedField(ev, ctx.shapes, layoutOf);
     if (picked) actions.select({ pipeline: row.dataset.pipeline, ...picked });
+  });
+  // The keyboard does what a click does: a focused map (Tab) takes the arrow keys, the value under its
+  // cursor is selected (its field outlined, `info` says it politely); Enter or Space selects it again.
+  const cursors = new WeakMap(); // img → { tile, r, c } last selected on it
+  stages.addEventListener("keydown", async (ev) => {
+    const img = ev.target.closest("img.map[data-stage]");
+    const row = img && img.closest(".stage-row[data-pipeline]");
+    const ctx = row && runOf(store.state, row.dataset.pipeline);
+    if (!ctx || !(ev.key in MOVES || ev.key === "Enter" || ev.key === " ")) return;
+    ev.preventDefault();
+    const layout = await layoutOf(img);
+    if (!layout) return;
+    const k = Number(img.dataset.stage);
+    const at = cursors.has(img) ? cursors.get(img) : { tile: 0, r: 0, c: 0 };
+    const where = ev.key in MOVES && cursors.has(img) ? stepped(layout, at, ev.key) : at;
+    cursors.set(img, where);
+    actions.select({ pipeline: row.dataset.pipeline, stage: k, field: fieldAt(layout, where, ctx.shapes[k]) });
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape") actions.select(null);

@@ -3,6 +3,7 @@
 
 import { el, byId, icon, show } from "./dom.js";
 import { mapQuery } from "./api.js";
+import { t } from "./i18n.js";
 
 const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
 const big = (n) => n.toLocaleString("en-US");
@@ -65,15 +66,31 @@ function statsLine(s) {
   return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%${norm}`;
 }
 
+/** A map's text alternative: what it shows, its shape and numbers, how its colours read, how to use it. */
+function mapAlt({ index, title, shape, stats, input }, colormap) {
+  const what = input ? t("Stage {k} input (the output of stage {j})", { k: index, j: index - 1 })
+    : t("Stage {k} output: {title}", { k: index, title });
+  const numbers = stats ? ` ${statsLine(stats)}.` : "";
+  const signed = stats && stats.min !== null && stats.min < 0;
+  const palette = colormap === "auto" ? (signed ? "diverging" : "viridis") : colormap;
+  const colours = { grey: t("Colours: black for the lowest values, white for the highest."),
+    diverging: t("Colours: blue below 0, white at 0, red above."),
+    viridis: t("Colours: dark purple for the lowest values, yellow for the highest (pictures as they are).") }[palette] ?? "";
+  const size = t("shape {shape}", { shape: shape.join("×") });
+  const use = t("Arrow keys select a value and outline what feeds it.");
+  return [`${what}, ${size}.${numbers}`, colours, use].join(" ");
+}
+
 function image(url, view, alt, stageIndex, testid) {
   if (!url) return el("div", { class: "noimg", text: "no image" });
-  const img = el("img", { src: mapUrl(url, view), "data-src": url, "data-stage": stageIndex, alt, testid, class: "map", loading: "eager" });
+  // tabindex: the keyboard reaches every map and moves over its values (receptive.js)
+  const img = el("img", { src: mapUrl(url, view), "data-src": url, "data-stage": stageIndex, alt, testid, class: "map", loading: "eager", tabindex: 0 });
   const box = el("span", { class: "mapbox" }, img);
   img.addEventListener("error", () => box.replaceWith(el("div", { class: "noimg", text: "image not available" })));
   return box;
 }
 
-function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, values, indices, notes, b, view, formula }) {
+function stage({ index, title, shape, inShape, prevUrl, prevStats, url, facts, stats, values, indices, notes, b, view, formula }) {
   const dataShape = shape.join("x");
   const [stageId, imageId] = b ? ["stage-b", "stage-image-b"] : ["stage", "stage-image"];
   const node = el("article", { class: "stage", testid: stageId, "data-shape": dataShape, "data-index": index },
@@ -85,9 +102,9 @@ function stage({ index, title, shape, inShape, prevUrl, url, facts, stats, value
         title: "Open this stage at readable size: every value, zoom, colour bar, arithmetic", "aria-label": `Inspect stage ${index}` }, icon("magnifier"))),
     inShape ? el("p", { class: "flow", title: formula, text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
-      prevUrl !== undefined ? image(prevUrl, view, `stage ${index} input`, index - 1, imageId) : null,
+      prevUrl !== undefined ? image(prevUrl, view, mapAlt({ index, shape: inShape, stats: prevStats, input: true }, view.colormap), index - 1, imageId) : null,
       prevUrl !== undefined ? el("span", { class: "arrow", "aria-hidden": "true", text: "→" }) : null,
-      image(url, view, `stage ${index} output`, index, imageId)),
+      image(url, view, mapAlt({ index, title, shape, stats }, view.colormap), index, imageId)),
     facts ? el("p", { class: "facts", text: facts }) : null,
     el("p", { class: "stats", text: statsLine(stats) }),
     notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
@@ -139,13 +156,13 @@ export function stageRow(res, view, b = false, backward = false) {
   const input = shown(res.input, backward);
   const items = [stage({ index: 0, title: backward ? "∂loss/∂input" : "input", shape: res.input.shape, url: input.url,
     stats: input.stats, values: input.values, b, view })];
-  let prev = input.url;
+  let [prev, prevStats] = [input.url, input.stats];
   for (const l of res.layers) {
     const here = shown(l, backward);
     items.push(stage({ index: l.index, title: backward && l.grad ? `∂loss/∂ ${l.module}` : l.module, shape: l.output_shape, inShape: l.input_shape,
-      prevUrl: prev, url: here.url, stats: here.stats, values: here.values, indices: backward ? null : l.indices, notes: l.notes, b, view,
+      prevUrl: prev, prevStats, url: here.url, stats: here.stats, values: here.values, indices: backward ? null : l.indices, notes: l.notes, b, view,
       formula: l.size_formula, facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
-    prev = here.url;
+    [prev, prevStats] = [here.url, here.stats];
   }
   return items;
 }

@@ -11,6 +11,7 @@ import { formErrorsOf, formView } from "./form.js";
 import { jobView } from "./job-view.js";
 import { layerHealthView } from "./layer-health.js";
 import { lossChartView } from "./loss-chart.js";
+import { lossSummaryView } from "./loss-summary.js";
 import { probeView } from "./probe.js";
 import { runsListView } from "./runs-list.js";
 import { checkpointKey, chosenEpoch, createTrainingStore, trainingActions } from "./state.js";
@@ -101,6 +102,7 @@ async function start() {
   jobView(store, actions, { cancel });
   viewControls(store, actions);
   lossChartView(store, uPlot);
+  lossSummaryView(store);
   layerHealthView(store, uPlot);
   probeView(store, actions);
   accuracyView(store, uPlot);
