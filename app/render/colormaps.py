@@ -1,7 +1,11 @@
 """Colormaps as PNG palettes: a coloured map is stored as levels plus the palette, so colouring costs nothing.
 
 viridis is interpolated from matplotlib's published anchors at steps of 0.1 (no matplotlib at run
-time); the diverging map runs blue → white → red, centred on 0 for signed data (RdBu-like).
+time); the diverging map runs blue → white → red, centred on 0 for signed data (ColorBrewer's RdBu
+anchors). Both are chosen for colour-blind readers: viridis grows lighter from low to high whatever
+the hue vision, and RdBu's sides differ in blue against red, which protan and deutan vision keep
+apart (red–green maps do not); tests/render/test_colormaps.py checks both under simulated
+protanopia, deuteranopia and tritanopia.
 """
 
 from __future__ import annotations
