@@ -4,11 +4,12 @@ import { api } from "./api.js";
 import { byId } from "./dom.js";
 import { createStore } from "./store.js";
 import { ACTIVATIONS, activationActions, mountActivations } from "./activations.js";
+import { t } from "./i18n.js";
 
 const store = createStore({ catalogue: {}, activations: ACTIVATIONS });
 const actions = activationActions(store);
 mountActivations(store, actions);
 api.catalogue().then(
   (catalogue) => store.update({ catalogue }),
-  (err) => { byId("act-notes").textContent = `Cannot load the layer catalogue: ${err.message}`; },
+  (err) => { byId("act-notes").textContent = t("Cannot load the layer catalogue: {error}", { error: err.message }); },
 );

@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { el, byId as $ } from "./dom.js";
 import { NOTES, SLIDERS } from "./activation-notes.js";
+import { t } from "./i18n.js";
 
 const UPLOT = "/vendor/uplot/dist";
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
@@ -91,7 +92,7 @@ export function mountActivations(store, { setActivations }) {
     let curves;
     let uPlot;
     try {
-      uPlot = await loadChartLibrary().catch((err) => { throw new Error(`the chart library did not load (${err.message})`); });
+      uPlot = await loadChartLibrary().catch((err) => { throw new Error(t("the chart library did not load ({error})", { error: err.message })); });
       curves = await Promise.all(entries.map((e) => {
         const q = { x_min: xMin, x_max: xMax, points: 401, mode: train ? "train" : "eval" };
         for (const p of e.params.filter(adjustable)) q[p.name] = valueOf(state.activations, e, p);
@@ -99,7 +100,7 @@ export function mountActivations(store, { setActivations }) {
       }));
     } catch (err) {
       if (mine !== ticket) return;
-      box.replaceChildren(el("p", { class: "error", role: "alert", testid: "chart-error", text: `Could not draw: ${err.message}` }));
+      box.replaceChildren(el("p", { class: "error", role: "alert", testid: "chart-error", text: t("Could not draw: {error}", { error: err.message }) }));
       chart = null;
       return;
     }

@@ -1,5 +1,7 @@
 // Thin client for the public REST contract (/api); turns failures into sentences a learner can read.
 
+
+import { t } from "./i18n.js";
 export class ApiError extends Error {
   constructor(status, message, detail) {
     super(message);
@@ -12,11 +14,11 @@ function describe(status, body) {
   const detail = body && body.detail;
   if (Array.isArray(detail)) return detail.map((d) => d.msg).join("; ");
   if (typeof detail === "string") return detail;
-  if (status === 404) return "Not found on this server (yet).";
-  if (status === 413) return "That file is too large for this server.";
-  if (status === 415) return "That file is not an image this server can read.";
-  if (status === 429 || status === 503) return "The server is busy; try again in a moment.";
-  return `The server answered ${status}.`;
+  if (status === 404) return t("Not found on this server (yet).");
+  if (status === 413) return t("That file is too large for this server.");
+  if (status === 415) return t("That file is not an image this server can read.");
+  if (status === 429 || status === 503) return t("The server is busy; try again in a moment.");
+  return t("The server answered {status}.", { status });
 }
 
 export async function request(method, url, body, isForm = false, headers = {}) {
@@ -32,7 +34,7 @@ export async function request(method, url, body, isForm = false, headers = {}) {
   try {
     res = await fetch(url, init);
   } catch (err) {
-    throw new ApiError(0, "Cannot reach the server. Is it running?", null);
+    throw new ApiError(0, t("Cannot reach the server. Is it running?"), null);
   }
   let data = null;
   try {

@@ -6,6 +6,7 @@
 import { el } from "./dom.js";
 import { float32Text } from "./npy.js";
 import { offsetOf } from "./stage-grid.js";
+import { t } from "./i18n.js";
 
 const records = new Map(); // arithmetic URL → Promise of its record
 const SMALL_INPUT = 32 * 32; // input planes up to this many values are written out, window and all
@@ -38,29 +39,29 @@ function windowTables(rec) {
   const padded = (r, c) => (w.padded[r][c] ? "pad" : null);
   const rows = shown.map((ch, i) => {
     const won = rec.winner ? (r, c) => (w.rows[r] === rec.winner.index.at(-2) && w.cols[c] === rec.winner.index.at(-1) ? "won" : padded(r, c)) : padded;
-    const parts = [table(`input channel ${ch}, rows ${w.rows[0]}…${w.rows.at(-1)}, cols ${w.cols[0]}…${w.cols.at(-1)}`, w.values[i], won)];
-    if (rec.kernel) parts.push(el("span", { class: "op", text: "×" }), table("kernel", rec.kernel[i]), el("span", { class: "op", text: "=" }), table("products", rec.products[i], padded));
+    const parts = [table(t("input channel {ch}, rows {r0}…{r1}, cols {c0}…{c1}", { ch, r0: w.rows[0], r1: w.rows.at(-1), c0: w.cols[0], c1: w.cols.at(-1) }), w.values[i], won)];
+    if (rec.kernel) parts.push(el("span", { class: "op", text: "×" }), table(t("kernel"), rec.kernel[i]), el("span", { class: "op", text: "=" }), table(t("products"), rec.products[i], padded));
     return el("div", { class: "arith-row" }, parts);
   });
-  if (w.channels.length > shown.length) rows.push(el("p", { class: "hint", text: `… and ${w.channels.length - shown.length} more input channels (in the sum).` }));
+  if (w.channels.length > shown.length) rows.push(el("p", { class: "hint", text: t("… and {n} more input channels (in the sum).", { n: w.channels.length - shown.length }) }));
   return rows;
 }
 
 function facts(rec) {
   const items = [];
-  if (rec.sum !== null && rec.sum !== undefined) items.push(["sum", short(rec.sum)]);
-  if (rec.bias !== null && rec.bias !== undefined) items.push(["bias", short(rec.bias)]);
-  if (rec.divisor) items.push(["divisor", `${rec.divisor} — ${rec.divisor_reason}`]);
-  if (rec.winner) items.push(["max", `${short(rec.winner.value)} at [${rec.winner.index.join(", ")}], flat index ${rec.winner.flat_index}`]);
+  if (rec.sum !== null && rec.sum !== undefined) items.push([t("sum"), short(rec.sum)]);
+  if (rec.bias !== null && rec.bias !== undefined) items.push([t("bias"), short(rec.bias)]);
+  if (rec.divisor) items.push([t("divisor"), `${rec.divisor} — ${rec.divisor_reason}`]);
+  if (rec.winner) items.push([t("max"), t("{value} at [{index}], flat index {flat}", { value: short(rec.winner.value), index: rec.winner.index.join(", "), flat: rec.winner.flat_index })]);
   for (const [k, v] of Object.entries(rec.terms || {})) items.push([k, short(v)]);
-  items.push(["result", `${short(rec.result)} (the run's value: ${short(rec.output)})`]);
+  items.push([t("result"), t("{result} (the run's value: {output})", { result: short(rec.result), output: short(rec.output) })]);
   return el("dl", { class: "arith-facts" }, items.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
 }
 
 function sources(rec) {
   const shown = rec.sources.slice(0, 16);
-  return el("ul", { class: "arith-sources" }, shown.map((s) => el("li", { text: `${short(s.weight)} · input [${s.index.join(", ")}] = ${short(s.value)}` })),
-    rec.sources.length > shown.length ? el("li", { text: `… ${rec.sources.length - shown.length} more` }) : null);
+  return el("ul", { class: "arith-sources" }, shown.map((s) => el("li", { text: t("{weight} · input [{index}] = {value}", { weight: short(s.weight), index: s.index.join(", "), value: short(s.value) }) })),
+    rec.sources.length > shown.length ? el("li", { text: t("… {n} more", { n: rec.sources.length - shown.length }) }) : null);
 }
 
 /** The input plane (channel ch of sample n) written out, with the window's cells marked; padding shown around it. */
@@ -78,7 +79,7 @@ function inputPlane(input, rec, n, ch) {
     cells.push([]);
     for (let x = x0; x <= x1; x++) cells.at(-1).push(y >= 0 && y < H && x >= 0 && x < W ? input.data[offsetOf(input.shape, [...lead, y, x])] : null);
   }
-  return table(`the input, channel ${ch}: the window slides over it`, cells, (r, c) => {
+  return table(t("the input, channel {ch}: the window slides over it", { ch }), cells, (r, c) => {
     const [y, x] = [r + y0, c + x0];
     const classes = [inWindow.has(`${y},${x}`) ? "win" : null, y < 0 || y >= H || x < 0 || x >= W ? "pad" : null].filter(Boolean);
     return classes.join(" ") || null;
@@ -98,7 +99,7 @@ function neighbour(index, grid, delta) {
 export async function renderArithmetic(box, { answer, stage, index, grid, values, move }) {
   const token = Symbol("render");
   box.token = token;
-  box.replaceChildren(el("p", { class: "hint", text: `Output [${index.join(", ")}]: asking the server how torch got it…` }));
+  box.replaceChildren(el("p", { class: "hint", text: t("Output [{index}]: asking the server how torch got it…", { index: index.join(", ") }) }));
   let rec;
   try {
     rec = await fetchRecord(`/api/runs/${answer.run_id}/stages/${stage}/arithmetic?index=${index.join(",")}`);
@@ -108,9 +109,9 @@ export async function renderArithmetic(box, { answer, stage, index, grid, values
   }
   const layer = answer.layers[stage - 1];
   const parts = [
-    el("h4", { text: `Layer ${stage} (${rec.type}): output [${rec.index.join(", ")}] = ${short(rec.output)}` }),
+    el("h4", { text: t("Layer {n} ({type}): output [{index}] = {value}", { n: stage, type: rec.type, index: rec.index.join(", "), value: short(rec.output) }) }),
     el("p", { class: "equation", testid: "arith-equation", text: rec.equation }),
-    el("p", { class: "hint", text: `Rule: ${rec.formula}` }),
+    el("p", { class: "hint", text: t("Rule: {formula}", { formula: rec.formula }) }),
   ];
   if (rec.window) parts.push(...windowTables(rec));
   if (rec.sources) parts.push(sources(rec));
@@ -121,9 +122,9 @@ export async function renderArithmetic(box, { answer, stage, index, grid, values
     const [H, W] = input.shape.slice(-2);
     if (H * W <= SMALL_INPUT) parts.push(inputPlane(input, rec, index[0], rec.window.channels[0]));
     parts.push(el("div", { class: "row" },
-      el("button", { type: "button", testid: "arith-prev", disabled: !prev, text: "◀ previous output", onclick: () => move(prev) }),
-      el("button", { type: "button", testid: "arith-next", disabled: !next, text: "next output ▶", onclick: () => move(next) }),
-      el("span", { class: "hint", text: `${layer.type}: output cell by output cell` })));
+      el("button", { type: "button", testid: "arith-prev", disabled: !prev, text: t("◀ previous output"), onclick: () => move(prev) }),
+      el("button", { type: "button", testid: "arith-next", disabled: !next, text: t("next output ▶"), onclick: () => move(next) }),
+      el("span", { class: "hint", text: t("{type}: output cell by output cell", { type: layer.type }) })));
   }
   if (box.token === token) box.replaceChildren(...parts);
 }

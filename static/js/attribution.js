@@ -5,8 +5,9 @@
 
 import { api, request } from "./api.js";
 import { el, byId as $, show } from "./dom.js";
-import { describe } from "./field-geometry.js";
+import { describe } from "./field-words.js";
 import { cellField, spatialStages, upsampledSpan } from "./attribution-cells.js";
+import { t } from "./i18n.js";
 
 const pct = (p) => `${(100 * p).toFixed(1)}%`;
 
@@ -18,12 +19,12 @@ function explainable(state) {
 
 function className(state, i) {
   const names = state.attribution.classes;
-  return names && names.length === explainable(state).answer.output_shape[1] ? `${i} · ${names[i]}` : `class ${i}`;
+  return names && names.length === explainable(state).answer.output_shape[1] ? `${i} · ${names[i]}` : t("class {i}", { i });
 }
 
 function stageLabel(answer, k) {
   const l = answer.layers[k - 1];
-  return `stage ${k} · ${l.type} · ${l.output_shape.slice(2).join("×")} cells`;
+  return t("stage {k} · {type} · {cells} cells", { k, type: l.type, cells: l.output_shape.slice(2).join("×") });
 }
 
 /** Fills the pickers from the run: the spatial stages for Grad-CAM, the classes for the target. */
@@ -43,7 +44,7 @@ function renderControls(state) {
   $("attr-steps").value = s.steps;
   const classes = run.answer.output_shape[1];
   $("attr-target").replaceChildren(
-    el("option", { value: "", text: "the predicted class" }),
+    el("option", { value: "", text: t("the predicted class") }),
     ...Array.from({ length: classes }, (_, i) => el("option", { value: i, text: className(state, i), selected: s.target === i })));
   $("attr-run").disabled = s.busy;
 }
@@ -52,9 +53,9 @@ function probabilityList(state, answer) {
   const sample = answer.probabilities[0].length === undefined ? answer.probabilities : answer.probabilities[0];
   const target = Array.isArray(answer.target) ? answer.target[0] : answer.target;
   const predicted = sample.indexOf(Math.max(...sample));
-  return el("ol", { class: "attr-probs", testid: "attribution-probabilities", "aria-label": "Class probabilities (softmax of the output)" },
+  return el("ol", { class: "attr-probs", testid: "attribution-probabilities", "aria-label": t("Class probabilities (softmax of the output)") },
     sample.map((p, i) => el("li", { class: i === target ? "target" : null, "data-class": i },
-      el("span", { class: "name", text: className(state, i) + (i === predicted ? " (predicted)" : "") }),
+      el("span", { class: "name", text: className(state, i) + (i === predicted ? ` ${t("(predicted)")}` : "") }),
       el("span", { class: "bar", style: { width: pct(p) } }),
       el("span", { class: "p", text: pct(p) }))));
 }
@@ -70,7 +71,7 @@ function cellButtons(answer, inputShape, onPick) {
       const [x0, x1] = upsampledSpan(c, w, W);
       if (y1 < y0 || x1 < x0) continue; // more cells than input pixels: this one has no pixel of its own
       grid.append(el("button", { type: "button", class: "attr-cell", testid: "gradcam-cell", "data-cell": `${r},${c}`,
-        "aria-label": `Grad-CAM cell row ${r}, column ${c}: show the part of the input it reads`,
+        "aria-label": t("Grad-CAM cell row {r}, column {c}: show the part of the input it reads", { r, c }),
         style: { top: pct(y0 / H), left: pct(x0 / W), height: pct((y1 - y0 + 1) / H), width: pct((x1 - x0 + 1) / W) },
         onclick: () => onPick({ r, c }) }));
     }
@@ -89,14 +90,14 @@ function renderCell(state, figure, info) {
   const sample = Math.min(state.view.sample ?? 0, shapes[0][0] - 1);
   const { field, stoppedAt } = cellField(run.layers, state.catalogue, shapes, answer.layer, sample, cell.r, cell.c);
   figure.querySelector(`[data-cell="${cell.r},${cell.c}"]`)?.classList.add("picked");
-  const where = `Cell (${cell.r}, ${cell.c}) of stage ${answer.layer}`;
+  const where = t("Cell ({r}, {c}) of stage {k}", { r: cell.r, c: cell.c, k: answer.layer });
   if (stoppedAt) return show(info, true, `${where}: ${stoppedAt.error.message}`);
   const [H, W] = shapes[0].slice(2);
   if (field && field.y) {
     figure.append(el("div", { class: "attr-field", testid: "attribution-field", "data-rows": field.y.join("-"), "data-cols": field.x.join("-"),
       style: { top: pct(field.y[0] / H), left: pct(field.x[0] / W), height: pct((field.y[1] - field.y[0] + 1) / H), width: pct((field.x[1] - field.x[0] + 1) / W) } }));
   }
-  show(info, true, `${where} reads ${describe(field)} of the input (outlined).`);
+  show(info, true, t("{where} reads {field} of the input (outlined).", { where, field: describe(field) }));
 }
 
 function renderResult(state, root, actions) {
@@ -115,26 +116,26 @@ function renderResult(state, root, actions) {
     const q = (opacity) => `${a.overlay_url}?sample=${sample}&opacity=${opacity}`;
     const figure = a.overlay_url
       ? el("figure", { class: "attr-overlay", testid: "attribution-overlay" },
-        el("img", { src: q(0), alt: "the input", class: "attr-base" }),
-        el("img", { src: q(1), alt: "the attribution over the input", class: "attr-heat", testid: "attribution-heat" }),
+        el("img", { src: q(0), alt: t("the input"), class: "attr-base" }),
+        el("img", { src: q(1), alt: t("the attribution over the input"), class: "attr-heat", testid: "attribution-heat" }),
         answer.method === "grad_cam" ? cellButtons(answer, run.answer.input.shape, (cell) => actions.setAttribution({ cell })) : null)
-      : el("p", { class: "hint", text: "The input is not a picture (N, C, H, W), so there is nothing to lay the attribution over." });
+      : el("p", { class: "hint", text: t("The input is not a picture (N, C, H, W), so there is nothing to lay the attribution over.") });
     const slider = el("input", { type: "range", min: 0, max: 1, step: 0.05, value: state.attribution.opacity, testid: "attribution-opacity",
-      "aria-label": "Opacity of the attribution over the input",
+      "aria-label": t("Opacity of the attribution over the input"),
       oninput: (ev) => actions.setAttribution({ opacity: Number(ev.target.value) }) });
     const target = Array.isArray(answer.target) ? answer.target[sample] : answer.target;
     const words = answer.method === "grad_cam"
-      ? `Grad-CAM at stage ${answer.layer} (${a.shape.slice(2).join("×")} cells, upsampled to the input) for ${className(state, target)}`
-      : `${$("attr-method").selectedOptions[0]?.text || answer.method} for ${className(state, target)}${answer.steps ? `, ${answer.steps} steps` : ""}`;
+      ? t("Grad-CAM at stage {k} ({cells} cells, upsampled to the input) for {name}", { k: answer.layer, cells: a.shape.slice(2).join("×"), name: className(state, target) })
+      : t("{method} for {name}", { method: $("attr-method").selectedOptions[0]?.text || answer.method, name: className(state, target) }) + (answer.steps ? t(", {n} steps", { n: answer.steps }) : "");
     root.replaceChildren(
-      el("p", { class: "summary", text: `${words}. ${answer.method === "saliency" ? "Brighter: a larger |gradient|, whatever its sign" : "Red: raises the score; blue: lowers it"} (${a.shape.join("×")} values, min ${a.stats.min.toPrecision(3)}, max ${a.stats.max.toPrecision(3)}).` }),
+      el("p", { class: "summary", text: `${words}. ${answer.method === "saliency" ? t("Brighter: a larger |gradient|, whatever its sign") : t("Red: raises the score; blue: lowers it")} ${t("({n} values, min {min}, max {max}).", { n: a.shape.join("×"), min: a.stats.min.toPrecision(3), max: a.stats.max.toPrecision(3) })}` }),
       el("div", { class: "attr-pictures" },
-        el("div", {}, figure, el("label", { class: "attr-opacity" }, "input ", slider, " attribution")),
-        el("figure", { class: "attr-map" }, el("img", { src: `${a.image_url}?sample=${sample}`, alt: "the attribution, one tile per channel", testid: "attribution-map" }),
-          el("figcaption", { text: answer.method === "grad_cam" ? "at the stage's own resolution" : "per input channel" })),
+        el("div", {}, figure, el("label", { class: "attr-opacity" }, `${t("input")} `, slider, ` ${t("attribution")}`)),
+        el("figure", { class: "attr-map" }, el("img", { src: `${a.image_url}?sample=${sample}`, alt: t("the attribution, one tile per channel"), testid: "attribution-map" }),
+          el("figcaption", { text: answer.method === "grad_cam" ? t("at the stage's own resolution") : t("per input channel") })),
         probabilityList(state, answer)),
       el("p", { class: "rf-info", testid: "attribution-cell-info", "aria-live": "polite", hidden: true }),
-      el("p", { class: "hint" }, el("a", { href: a.values_url, download: "attribution.npy", text: "values (.npy)" })));
+      el("p", { class: "hint" }, el("a", { href: a.values_url, download: "attribution.npy", text: t("values (.npy)") })));
     root.dataset.shown = key;
   }
   const heat = root.querySelector(".attr-heat");

@@ -3,6 +3,7 @@
 // request part is built here, the drawing is results.js and the detail view's.
 
 import { byId } from "./dom.js";
+import { t } from "./i18n.js";
 
 const isCifar = (input) => input.source === "cifar10" || input.source === "cifar10_batch";
 
@@ -16,14 +17,14 @@ export function backwardRequest(state) {
   if (loss === "output" || (text === "" && !isCifar(state.input))) {
     const rank = state.run ? state.run.a.answer.output_shape.length : state.input.shape?.length ?? 4;
     const index = text === "" || loss !== "output" ? Array(rank).fill(0) : text.replace(/[[\]\s]/g, "").split(",").map(Number);
-    if (index.some((i) => !Number.isInteger(i))) throw new Error(`The output index is whole numbers separated by commas, like 0,3; got "${text}".`);
+    if (index.some((i) => !Number.isInteger(i))) throw new Error(t("The output index is whole numbers separated by commas, like 0,3; got \"{text}\".", { text }));
     return { output: index };
   }
   if (text === "" || text === "label") return { loss: { type: loss }, target: "label" };
   try {
     return { loss: { type: loss }, target: JSON.parse(text) };
   } catch (err) {
-    throw new Error(`The target is "label", class indices like [3], or a tensor like [[0.1, 0.9]]; "${text}" is none of these.`);
+    throw new Error(t("The target is \"label\", class indices like [3], or a tensor like [[0.1, 0.9]]; \"{text}\" is none of these.", { text }));
   }
 }
 
@@ -35,12 +36,12 @@ export function mountBackward(store, actions, run) {
     for (const b of toggle.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.direction === s.direction));
     loss.value = s.backward.loss;
     target.value = s.backward.target;
-    target.placeholder = s.backward.loss === "output" ? "0,0" : isCifar(s.input) ? "label" : "first output value";
+    target.placeholder = s.backward.loss === "output" ? "0,0" : isCifar(s.input) ? "label" : t("first output value");
     const answer = s.run && s.run.a.answer;
     const shown = s.direction === "backward" && answer && answer.loss !== null && answer.loss !== undefined;
     const value = byId("loss-value");
     value.hidden = !shown;
-    if (shown) value.textContent = `loss = ${answer.loss.toPrecision(5)}`;
+    if (shown) value.textContent = `${t("loss")} = ${answer.loss.toPrecision(5)}`;
   };
   toggle.addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-direction]");

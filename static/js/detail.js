@@ -8,6 +8,7 @@ import { parseNpy, float32Text } from "./npy.js";
 import { gridOf, offsetOf, tileValues, rangesOf, paint } from "./stage-grid.js";
 import { renderArithmetic } from "./arithmetic-view.js";
 import { renderGradArithmetic } from "./grad-arithmetic-view.js";
+import { t } from "./i18n.js";
 
 const ZOOMS = ["1", "2", "4", "8", "fit"];
 const cache = new Map(); // values.npy URL → Promise of { shape, data }; a run's URL never changes
@@ -61,17 +62,17 @@ export function mountDetail(store, actions) {
   const ui = {
     title: el("h3", { id: "detail-title" }),
     formula: el("p", { class: "formula", testid: "formula" }),
-    zoom: el("div", { role: "group", "aria-label": "Zoom", class: "zoom", testid: "zoom" },
-      ZOOMS.map((z) => el("button", { type: "button", "data-zoom": z, text: z === "fit" ? "fit" : `${z}×`,
+    zoom: el("div", { role: "group", "aria-label": t("Zoom"), class: "zoom", testid: "zoom" },
+      ZOOMS.map((z) => el("button", { type: "button", "data-zoom": z, text: z === "fit" ? t("fit") : `${z}×`,
         onclick: () => actions.setDetail({ zoom: z }) }))),
     normalize: el("select", { "aria-label": "Normalise", onchange: (e) => actions.setDetail({ normalize: e.target.value }) },
-      [["per_channel", "per channel"], ["shared", "shared"], ["fixed", "fixed window"]].map(([v, t]) => el("option", { value: v, text: t }))),
-    lo: el("input", { type: "number", step: "any", "aria-label": "window low", placeholder: "low" }),
-    hi: el("input", { type: "number", step: "any", "aria-label": "window high", placeholder: "high" }),
-    sample: el("input", { type: "number", min: 0, "aria-label": "sample", onchange: (e) => actions.setDetail({ sample: Math.max(0, Number(e.target.value) || 0) }) }),
-    readout: el("p", { class: "readout", testid: "value-under-cursor", "aria-live": "polite", text: "Point at a value." }),
+      [["per_channel", t("per channel")], ["shared", t("shared")], ["fixed", t("fixed window")]].map(([v, text]) => el("option", { value: v, text }))),
+    lo: el("input", { type: "number", step: "any", "aria-label": t("window low"), placeholder: t("low") }),
+    hi: el("input", { type: "number", step: "any", "aria-label": t("window high"), placeholder: t("high") }),
+    sample: el("input", { type: "number", min: 0, "aria-label": t("sample"), onchange: (e) => actions.setDetail({ sample: Math.max(0, Number(e.target.value) || 0) }) }),
+    readout: el("p", { class: "readout", testid: "value-under-cursor", "aria-live": "polite", text: t("Point at a value.") }),
     grid: el("div", { class: "detail-grid" }),
-    arith: el("section", { class: "arith", testid: "arithmetic", "aria-label": "Arithmetic of the chosen output", hidden: true }),
+    arith: el("section", { class: "arith", testid: "arithmetic", "aria-label": t("Arithmetic of the chosen output"), hidden: true }),
   };
   const setWindow = () => actions.setDetail({ normalize: "fixed", fixed: [Number(ui.lo.value), Number(ui.hi.value)] });
   ui.lo.addEventListener("change", setWindow);
@@ -83,11 +84,11 @@ export function mountDetail(store, actions) {
   };
   dialog.append(
     el("header", { class: "detail-head" }, ui.title,
-      el("button", { type: "button", text: "◀ stage", "aria-label": "Previous stage", onclick: () => step(-1) }),
-      el("button", { type: "button", text: "stage ▶", "aria-label": "Next stage", onclick: () => step(1) }),
-      el("button", { type: "button", text: "✕", "aria-label": "Close", onclick: () => dialog.close() })),
+      el("button", { type: "button", text: t("◀ stage"), "aria-label": t("Previous stage"), onclick: () => step(-1) }),
+      el("button", { type: "button", text: t("stage ▶"), "aria-label": t("Next stage"), onclick: () => step(1) }),
+      el("button", { type: "button", text: "✕", "aria-label": t("Close"), onclick: () => dialog.close() })),
     ui.formula,
-    el("div", { class: "row" }, ui.zoom, el("label", {}, "normalise ", ui.normalize), ui.lo, ui.hi, el("label", {}, "sample ", ui.sample)),
+    el("div", { class: "row" }, ui.zoom, el("label", {}, `${t("normalise")} `, ui.normalize), ui.lo, ui.hi, el("label", {}, `${t("sample")} `, ui.sample)),
     ui.readout,
     el("div", { class: "detail-body" }, ui.grid, ui.arith));
   dialog.addEventListener("close", () => store.state.detail && actions.closeDetail());
@@ -151,8 +152,10 @@ export function mountDetail(store, actions) {
     if (store.state.detail !== d) return; // a newer state is being drawn
     const samples = shape.length === 4 || shape.length === 2 ? shape[0] : 1;
     const grid = gridOf(shape, Math.min(d.sample, samples - 1));
-    ui.title.textContent = `${backward ? "∂loss/∂ " : ""}Stage ${d.stage}: ${layer ? layer.module : "input"} · ${shape.join("×")}`;
-    ui.formula.textContent = layer ? `Output size: ${layer.size_formula}` : "The input.";
+    const module = layer ? layer.module : t("input");
+    const what = t("Stage {n}: {module}", { n: d.stage, module });
+    ui.title.textContent = `${backward ? `${t("∂loss/∂")} ` : ""}${what} · ${shape.join("×")}`;
+    ui.formula.textContent = layer ? t("Output size: {formula}", { formula: layer.size_formula }) : t("The input.");
     ui.sample.value = String(Math.min(d.sample, samples - 1));
     ui.sample.max = String(samples - 1);
     ui.normalize.value = d.normalize;
@@ -162,32 +165,32 @@ export function mountDetail(store, actions) {
     // The input has no forward arithmetic (its gradient has one); a layer's panel keeps its place, so fit is stable.
     ui.arith.hidden = d.stage === 0 && !backward;
     ui.arith.dataset.testid = backward ? "grad-arithmetic" : "arithmetic";
-    ui.arith.setAttribute("aria-label", backward ? "How the chosen gradient value was made" : "Arithmetic of the chosen output");
+    ui.arith.setAttribute("aria-label", backward ? t("How the chosen gradient value was made") : t("Arithmetic of the chosen output"));
     const zoom = d.zoom === "fit" ? fitZoom(grid, ui.grid) : Number(d.zoom);
     const { cmap, ranges } = rangesOf(values, grid, d.normalize, d.fixed);
     if (d.normalize !== "fixed") [ui.lo.value, ui.hi.value] = [ranges[0][0], ranges[0][1]].map((v) => float32Text(Math.fround(v)));
     const palette = cmaps[cmap];
-    const figures = Array.from({ length: grid.tiles }, (_, t) => {
+    const figures = Array.from({ length: grid.tiles }, (_, k) => {
       const canvas = el("canvas", { width: grid.cols, height: grid.rows, style: { width: `${grid.cols * zoom}px`, height: `${grid.rows * zoom}px` } });
       const image = new ImageData(grid.cols, grid.rows);
-      const tile = tileValues(values, grid, t);
-      paint(tile, ranges[t], palette, image.data);
+      const tile = tileValues(values, grid, k);
+      paint(tile, ranges[k], palette, image.data);
       canvas.getContext("2d").putImageData(image, 0, 0);
-      const label = shape.length >= 3 ? `channel ${t}` : `features of sample ${grid.index(0, 0, 0)[0] ?? 0}`;
-      return el("figure", { class: "tile", "data-tile": t, style: { width: `${Math.max(96, grid.cols * zoom)}px` } },
+      const label = shape.length >= 3 ? t("channel {c}", { c: k }) : t("features of sample {n}", { n: grid.index(0, 0, 0)[0] ?? 0 });
+      return el("figure", { class: "tile", "data-tile": k, style: { width: `${Math.max(96, grid.cols * zoom)}px` } },
         el("div", { class: "pixels" }, canvas, numbersOver(tile, grid, zoom), el("div", { class: "cursor", hidden: true })),
-        el("figcaption", { text: label }), colorbar(palette, ranges[t]));
+        el("figcaption", { text: label }), colorbar(palette, ranges[k]));
     });
     ui.grid.replaceChildren(...figures);
     Object.assign(ui.grid.dataset, { stage: d.stage, sample: ui.sample.value }); // what is drawn, for tests and styles
     view = { d, answer, values, grid, zoom, figures, backward };
     show({ t: Math.min(cursor.t, grid.tiles - 1), y: Math.min(cursor.y, grid.rows - 1), x: Math.min(cursor.x, grid.cols - 1) });
-    if (!d.picked) ui.arith.replaceChildren(el("p", { class: "hint", text: `Click a value (or press Enter) to see how ${backward ? "autograd" : "torch"} computed it.` }));
+    if (!d.picked) ui.arith.replaceChildren(el("p", { class: "hint", text: t("Click a value (or press Enter) to see how {who} computed it.", { who: backward ? "autograd" : "torch" }) }));
     else if (backward) renderGradArithmetic(ui.arith, { answer, stage: d.stage, index: d.picked });
     else renderArithmetic(ui.arith, { answer, stage: d.stage, index: d.picked, grid, values: stageValues,
       move: (index) => actions.setDetail({ picked: index }) });
     dialog.focus();
   }
 
-  store.subscribe((state) => render(state).catch((err) => { ui.readout.textContent = `Cannot show this stage: ${err.message}`; }), ["detail", "run", "direction"]);
+  store.subscribe((state) => render(state).catch((err) => { ui.readout.textContent = t("Cannot show this stage: {error}", { error: err.message }); }), ["detail", "run", "direction"]);
 }

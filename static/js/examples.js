@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { busy, el, byId as $ } from "./dom.js";
+import { t } from "./i18n.js";
 
 const TOL = 1e-4;
 
@@ -31,25 +32,25 @@ function check(answer, c) {
   let ok;
   if (c.kind === "values" || c.kind === "indices") {
     const v = s[c.kind] === undefined ? null : s[c.kind];
-    got = v === null ? "not shown (tensor too large)" : JSON.stringify(squeeze(v));
+    got = v === null ? t("not shown (tensor too large)") : JSON.stringify(squeeze(v));
     ok = v !== null && (close(squeeze(v), c.expect) || close(v, c.expect));
   } else if (c.kind === "shape") {
     got = `(${s.output_shape.join(", ")})`;
     ok = JSON.stringify(s.output_shape) === JSON.stringify(c.expect);
-    return { label: `${name}stage ${c.layer} shape`, expect: `(${c.expect.join(", ")})`, got, ok };
+    return { label: `${name}${t("stage {n} shape", { n: c.layer })}`, expect: `(${c.expect.join(", ")})`, got, ok };
   } else if (c.kind === "module") {
     got = s.module;
     ok = s.module === c.expect;
   } else {
     const before = stageOf(res, c.layer - 1).stats;
     const after = s.stats;
-    got = `mean ${before.mean.toFixed(4)} → ${after.mean.toFixed(4)}, range [${after.min.toFixed(4)}, ${after.max.toFixed(4)}]`;
+    got = t("mean {before} → {after}, range [{min}, {max}]", { before: before.mean.toFixed(4), after: after.mean.toFixed(4), min: after.min.toFixed(4), max: after.max.toFixed(4) });
     if (c.kind === "sigmoid-range") ok = after.min >= 0.5 - TOL && after.max <= 0.7311 + TOL;
     else if (c.kind === "unchanged") ok = close([after.min, after.max, after.mean, after.std], [before.min, before.max, before.mean, before.std]);
     else if (c.kind === "brighter") ok = after.mean > before.mean;
     else if (c.kind === "same-mean") ok = Math.abs(after.mean - before.mean) < 1e-4;
   }
-  return { label: `${name}stage ${c.layer} ${c.kind}`, expect, got, ok };
+  return { label: `${name}${t("stage {n}", { n: c.layer })} ${c.kind}`, expect, got, ok };
 }
 
 function renderChecks(checks) {
@@ -60,9 +61,9 @@ function renderChecks(checks) {
     if (!mine) { delete box.dataset.status; box.replaceChildren(); continue; }
     const all = checks.rows.every((r) => r.ok);
     box.dataset.status = all ? "match" : "mismatch";
-    box.replaceChildren(el("h3", { text: `${checks.title}: ${all ? "matches torch ✓" : "does not match ✗"}` }),
+    box.replaceChildren(el("h3", { text: `${checks.title}: ${all ? t("matches torch ✓") : t("does not match ✗")}` }),
       el("table", { class: "checks" },
-        el("tr", {}, ["check", "expected", "got", ""].map((h) => el("th", { text: h }))),
+        el("tr", {}, [t("check"), t("expected"), t("got"), ""].map((h) => el("th", { text: h }))),
         checks.rows.map((r) => el("tr", { class: r.ok ? "ok" : "bad" },
           el("td", { text: r.label }), el("td", { text: r.expect }), el("td", { text: r.got }), el("td", { text: r.ok ? "✓" : "✗" })))));
   }
@@ -98,7 +99,7 @@ async function lossChecks(ex) {
     const r = await api.loss(l.type, l.body);
     rows.push({ label: l.type, expect: String(l.expect), got: r.loss.toFixed(4), ok: Math.abs(r.loss - l.expect) < 1e-4 });
   }
-  return { target: "loss", title: `Example ${ex.id} · ${ex.title}`, rows };
+  return { target: "loss", title: `${t("Example {id}", { id: ex.id })} · ${ex.title}`, rows };
 }
 
 /**
@@ -111,26 +112,26 @@ export function mountExamples(store, actions, examples, { run, showCurves }) {
   async function play(ex) {
     actions.showChecks(null);
     if (ex.curves) { showCurves(ex.curves, [-10, 10]); return; }
-    if (ex.losses) { actions.showChecks(await busy("Computing losses…", () => lossChecks(ex))); return; }
-    if (ex.upload && !photo) photo = await busy("Uploading a 512×512 photo…", photoUpload);
+    if (ex.losses) { actions.showChecks(await busy(t("Computing losses…"), () => lossChecks(ex))); return; }
+    if (ex.upload && !photo) photo = await busy(t("Uploading a 512×512 photo…"), photoUpload);
     const input = ex.upload ? photo : ex.input;
     actions.load({ input: structuredClone(input), layers: structuredClone(ex.layers), example: ex.id,
       compare: ex.compare ? structuredClone(ex.compare) : null });
     const res = await run();
     if (!res) return;
-    actions.showChecks({ target: "example", title: `Example ${ex.id} · ${ex.title}`, rows: ex.checks.map((c) => check(res, c)) });
+    actions.showChecks({ target: "example", title: `${t("Example {id}", { id: ex.id })} · ${ex.title}`, rows: ex.checks.map((c) => check(res, c)) });
     $("results").scrollIntoView({ block: "start" });
   }
   store.subscribe((state) => renderChecks(state.checks), ["checks"]);
   if (examples.error) {
-    $("examples").replaceChildren(el("p", { class: "error", text: `The examples could not load: ${examples.error}` }));
+    $("examples").replaceChildren(el("p", { class: "error", text: t("The examples could not load: {error}", { error: examples.error }) }));
     return;
   }
   const groups = new Map();
   for (const ex of examples.worked) {
     if (!groups.has(ex.group)) groups.set(ex.group, el("div", { class: "ex-group" }, el("span", { class: "ex-num", text: `${ex.group}.` })));
     groups.get(ex.group).append(el("button", { type: "button", class: "ex", "data-example": ex.id, onclick: () => play(ex).catch((err) =>
-      actions.refuse([{ pipeline: null, position: null, message: `Example ${ex.id}: ${err.message}` }])) }, `${ex.id} ${ex.title}`));
+      actions.refuse([{ pipeline: null, position: null, message: `${t("Example {id}", { id: ex.id })}: ${err.message}` }])) }, `${ex.id} ${ex.title}`));
   }
   $("examples").replaceChildren(...groups.values());
 }

@@ -196,13 +196,3 @@ export function fieldsBack(layers, catalogue, shapes, k, field) {
   }
   return { fields, stoppedAt: null };
 }
-
-export function describe(field) {
-  if (field === undefined) return "(not traced)";
-  if (!field) return "nothing (only padding or a bias)";
-  if (field.whole) return "the whole sample";
-  const span = ([a, b]) => (a === b ? `${a}` : `${a}–${b}`);
-  if (field.f) return `sample ${field.n}, features ${span(field.f)}`;
-  const [h, w] = [field.y[1] - field.y[0] + 1, field.x[1] - field.x[0] + 1];
-  return `${h}×${w} (sample ${field.n}, channels ${span(field.c)}, rows ${span(field.y)}, cols ${span(field.x)})`;
-}

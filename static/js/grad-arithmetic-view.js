@@ -6,6 +6,7 @@
 import { el } from "./dom.js";
 import { float32Text } from "./npy.js";
 import { fetchRecord } from "./arithmetic-view.js";
+import { t } from "./i18n.js";
 
 const SHOWN_TERMS = 24;
 
@@ -22,19 +23,19 @@ function flippedKernel(rec) {
   const w = rec.window;
   const off = (r, c) => (w.padded[r][c] ? "pad" : null);
   const rows = w.channels.slice(0, 4).map((co, i) => el("div", { class: "arith-row" },
-    grid(`g, output channel ${co}`, w.values[i], off), el("span", { class: "op", text: "×" }),
-    grid(`kernel [${co}, ·] flipped`, rec.kernel[i])));
-  if (w.channels.length > 4) rows.push(el("p", { class: "hint", text: `… and ${w.channels.length - 4} more output channels (in the sum).` }));
+    grid(t("g, output channel {c}", { c: co }), w.values[i], off), el("span", { class: "op", text: "×" }),
+    grid(t("kernel [{c}, ·] flipped", { c: co }), rec.kernel[i])));
+  if (w.channels.length > 4) rows.push(el("p", { class: "hint", text: t("… and {n} more output channels (in the sum).", { n: w.channels.length - 4 }) }));
   return rows;
 }
 
 function terms(rec) {
-  const head = el("tr", {}, ["from output", "g (upstream)", "×", "factor", "=", "product"].map((h) => el("th", { text: h })));
-  const rows = rec.terms.slice(0, SHOWN_TERMS).map((t) => el("tr", {},
-    el("td", { text: t.output ? `[${t.output.join(", ")}]` : "whole channel" }), el("td", { class: "n", text: short(t.upstream) }),
-    el("td", { text: "×" }), el("td", { class: "n", title: t.label, text: `${short(t.factor)}  (${t.label})` }), el("td", { text: "=" }),
-    el("td", { class: "n", text: short(t.product) })));
-  const more = rec.terms.length > SHOWN_TERMS ? el("p", { class: "hint", text: `… ${rec.terms.length - SHOWN_TERMS} more terms, all in the sum.` }) : null;
+  const head = el("tr", {}, [t("from output"), t("g (upstream)"), "×", t("factor"), "=", t("product")].map((h) => el("th", { text: h })));
+  const rows = rec.terms.slice(0, SHOWN_TERMS).map((term) => el("tr", {},
+    el("td", { text: term.output ? `[${term.output.join(", ")}]` : t("whole channel") }), el("td", { class: "n", text: short(term.upstream) }),
+    el("td", { text: "×" }), el("td", { class: "n", title: term.label, text: `${short(term.factor)}  (${term.label})` }), el("td", { text: "=" }),
+    el("td", { class: "n", text: short(term.product) })));
+  const more = rec.terms.length > SHOWN_TERMS ? el("p", { class: "hint", text: t("… {n} more terms, all in the sum.", { n: rec.terms.length - SHOWN_TERMS }) }) : null;
   return [el("table", { class: "matrix grad-terms" }, el("thead", {}, head), el("tbody", {}, rows)), more];
 }
 
@@ -44,12 +45,12 @@ export async function renderGradArithmetic(box, { answer, stage, index }) {
   box.token = token;
   const n = answer.layers.length;
   if (stage === n) {
-    const how = answer.loss !== null && answer.loss !== undefined ? `the loss (${short(answer.loss)}) of this output and the target` : "the one output value chosen";
-    box.replaceChildren(el("h4", { text: `∂loss/∂ the last stage, at [${index.join(", ")}]` }),
-      el("p", { class: "equation", text: `This gradient comes straight from ${how}: no layer comes after it.` }));
+    const how = answer.loss !== null && answer.loss !== undefined ? t("the loss ({loss}) of this output and the target", { loss: short(answer.loss) }) : t("the one output value chosen");
+    box.replaceChildren(el("h4", { text: t("∂loss/∂ the last stage, at [{index}]", { index: index.join(", ") }) }),
+      el("p", { class: "equation", text: t("This gradient comes straight from {how}: no layer comes after it.", { how }) }));
     return;
   }
-  box.replaceChildren(el("p", { class: "hint", text: `∂loss/∂ stage ${stage} at [${index.join(", ")}]: asking the server how autograd got it…` }));
+  box.replaceChildren(el("p", { class: "hint", text: t("∂loss/∂ stage {n} at [{index}]: asking the server how autograd got it…", { n: stage, index: index.join(", ") }) }));
   let rec;
   try {
     rec = await fetchRecord(`/api/runs/${answer.run_id}/stages/${stage + 1}/grad_arithmetic?index=${index.join(",")}`);
@@ -58,15 +59,15 @@ export async function renderGradArithmetic(box, { answer, stage, index }) {
     return;
   }
   const parts = [
-    el("h4", { text: `∂loss/∂ stage ${stage} at [${rec.index.join(", ")}] = ${short(rec.grad)}, made by layer ${rec.layer} (${rec.type}) going backward` }),
+    el("h4", { text: t("∂loss/∂ stage {n} at [{index}] = {grad}, made by layer {layer} ({type}) going backward", { n: stage, index: rec.index.join(", "), grad: short(rec.grad), layer: rec.layer, type: rec.type }) }),
     el("p", { class: "equation", testid: "grad-equation", text: rec.equation }),
-    el("p", { class: "hint", text: `Rule: ${rec.formula}` }),
+    el("p", { class: "hint", text: t("Rule: {formula}", { formula: rec.formula }) }),
   ];
-  if (rec.transposed) parts.push(el("p", { class: "hint", text: `The same sum in one call: ${rec.transposed}` }));
+  if (rec.transposed) parts.push(el("p", { class: "hint", text: t("The same sum in one call: {call}", { call: rec.transposed }) }));
   if (rec.window) parts.push(...flippedKernel(rec));
   if (rec.terms.length) parts.push(...terms(rec));
-  const facts = [...Object.entries(rec.named || {}).map(([k, v]) => [k, short(v)]), ["sum of the terms", `${short(rec.result)} (autograd's value: ${short(rec.grad)})`]];
+  const facts = [...Object.entries(rec.named || {}).map(([k, v]) => [k, short(v)]), [t("sum of the terms"), t("{result} (autograd's value: {grad})", { result: short(rec.result), grad: short(rec.grad) })]];
   parts.push(el("dl", { class: "arith-facts" }, facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
-  parts.push(...(rec.notes || []).map((t) => el("p", { class: "hint", text: t })));
+  parts.push(...(rec.notes || []).map((note) => el("p", { class: "hint", text: note })));
   if (box.token === token) box.replaceChildren(...parts);
 }

@@ -4,13 +4,22 @@
 
 import { api } from "./api.js";
 import { busy, dropZone, el, byId as $ } from "./dom.js";
+import { t } from "./i18n.js";
 
 function describeInput(input) {
-  if (input.source === "upload") return `Uploaded image ${input.upload_id.slice(0, 8)}…${input.resize ? ` resized to ${input.resize.join("×")}` : ""}`;
-  if (input.source === "cifar10") return `CIFAR-10 ${input.split} image #${input.index}`;
-  if (input.source === "cifar10_batch") return `CIFAR-10 ${input.split} batch: ${input.count} images from #${input.start}`;
+  if (input.source === "upload") {
+    const id = input.upload_id.slice(0, 8);
+    return input.resize ? t("Uploaded image {id}… resized to {size}", { id, size: input.resize.join("×") }) : t("Uploaded image {id}…", { id });
+  }
+  if (input.source === "cifar10") return t("CIFAR-10 {split} image #{index}", { split: t(input.split), index: input.index });
+  if (input.source === "cifar10_batch") {
+    return t("CIFAR-10 {split} batch: {count} images from #{start}", { split: t(input.split), count: input.count, start: input.start });
+  }
   const rows = Array.isArray(input.data) ? input.data.length : 0;
-  return `Tensor ${JSON.stringify(input.data).slice(0, 60)}${input.shape ? ` reshaped to (${input.shape.join(", ")})` : ""} (${rows} rows)`;
+  const data = JSON.stringify(input.data).slice(0, 60);
+  return input.shape
+    ? t("Tensor {data} reshaped to ({shape}) ({rows} rows)", { data, shape: input.shape.join(", "), rows })
+    : t("Tensor {data} ({rows} rows)", { data, rows });
 }
 
 const parseShape = (text) => text.split(/[,\s×x]+/).filter(Boolean).map(Number);
@@ -46,7 +55,7 @@ export function mountInputs(store, actions) {
 
   function drawGrid(data) {
     const table = el("table", { class: "grid" }, data.map((row, r) => el("tr", {}, row.map((v, c) =>
-      el("td", {}, el("input", { type: "number", step: "any", value: String(v), "aria-label": `row ${r + 1} column ${c + 1}`,
+      el("td", {}, el("input", { type: "number", step: "any", value: String(v), "aria-label": t("row {r} column {c}", { r: r + 1, c: c + 1 }),
         onchange: () => commitTensor() }))))));
     $("tensor-grid").replaceChildren(table);
     $("grid-rows").value = data.length;
@@ -77,17 +86,18 @@ export function mountInputs(store, actions) {
     try {
       const info = await api.cifar();
       cifar.sizes = info.splits;
-      $("cifar-info").textContent = `Source: ${info.source}; classes: ${info.classes.join(", ")}; ${info.splits.test} test and ${info.splits.train} train images. Click one; with a batch over 1, the batch starts there.`;
+      $("cifar-info").textContent = t("Source: {source}; classes: {classes}; {test} test and {train} train images. Click one; with a batch over 1, the batch starts there.",
+        { source: info.source, classes: info.classes.join(", "), test: info.splits.test, train: info.splits.train });
       $("cifar-class").append(...info.classes.map((c) => el("option", { value: c, text: c })));
       cifar.shown = 0;
       $("cifar-grid").replaceChildren();
       moreCifar();
     } catch (err) {
-      $("cifar-info").textContent = `CIFAR-10 is not available here: ${err.message}`;
+      $("cifar-info").textContent = t("CIFAR-10 is not available here: {error}", { error: err.message });
     }
   }
 
-  const thumb = (split, i) => el("button", { type: "button", class: "thumb", "data-index": i, "aria-label": `Use CIFAR-10 ${split} image ${i}`,
+  const thumb = (split, i) => el("button", { type: "button", class: "thumb", "data-index": i, "aria-label": t("Use CIFAR-10 {split} image {index}", { split: t(split), index: i }),
     onclick: () => pickCifar(i) }, el("img", { src: `/api/datasets/cifar10/${split}/${i}.png`, alt: `CIFAR-10 ${split} #${i}`, width: 32, height: 32, loading: "lazy" }));
 
   /** Thumbnails of one class, from the by-class endpoint (one request, whole split). */
@@ -95,7 +105,7 @@ export function mountInputs(store, actions) {
     const split = $("cifar-split").value;
     $("cifar-grid").replaceChildren();
     if (!name) { cifar.shown = 0; moreCifar(); return; }
-    const page = await busy(`Finding ${name} images…`, () => api.cifarClass(split, name, 0, 40));
+    const page = await busy(t("Finding {name} images…", { name }), () => api.cifarClass(split, name, 0, 40));
     $("cifar-grid").replaceChildren(...page.items.map((it) => thumb(split, it.index)));
   }
 
@@ -121,11 +131,11 @@ export function mountInputs(store, actions) {
     preview.src = URL.createObjectURL(file);
     preview.hidden = false;
     try {
-      const up = await busy("Uploading…", () => api.upload(file));
+      const up = await busy(t("Uploading…"), () => api.upload(file));
       $("upload-info").textContent = `${file.name}: ${up.width}×${up.height} ${up.mode}`;
       setUploadInput(up.upload_id);
     } catch (err) {
-      $("upload-info").textContent = `Upload failed: ${err.message}`;
+      $("upload-info").textContent = t("Upload failed: {error}", { error: err.message });
     }
   }
 
@@ -138,7 +148,7 @@ export function mountInputs(store, actions) {
   // ---- rendering -------------------------------------------------------------------------------
   /** The summary line, with the class name of a CIFAR-10 image once the server says it. */
   function summary(input) {
-    $("input-summary").textContent = `Input: ${describeInput(input)}`;
+    $("input-summary").textContent = t("Input: {input}", { input: describeInput(input) });
     if (input.source !== "cifar10") return;
     api.cifarItem(input.split, input.index).then((it) => {
       if (store.state.input === input) $("input-summary").textContent += ` — ${it.class_name}`;
@@ -192,7 +202,7 @@ export function mountInputs(store, actions) {
     try {
       data = JSON.parse($("tensor-json").value);
     } catch (err) {
-      $("input-summary").textContent = "That is not a nested list of numbers (JSON).";
+      $("input-summary").textContent = t("That is not a nested list of numbers (JSON).");
       return;
     }
     const s = $("tensor-shape").value.trim();

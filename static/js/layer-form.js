@@ -4,6 +4,7 @@
 // the card turns it into a new layer.
 
 import { el, uniqueId } from "./dom.js";
+import { t } from "./i18n.js";
 
 /** Text in a field → the JSON value torch takes, or throws a sentence. */
 function parseValue(param, text) {
@@ -12,18 +13,18 @@ function parseValue(param, text) {
   if (param.type === "padding" && (t === "same" || t === "valid")) return t;
   const parts = t.split(/[,\s×x]+/).filter(Boolean);
   const isPair = ["int_or_pair", "float_or_pair", "padding", "output_size"].includes(param.type);
-  if (parts.length > 1 && !isPair) throw new Error("one number");
-  if (parts.length > 2) throw new Error("one number or two (h, w)");
+  if (parts.length > 1 && !isPair) throw new Error(t("one number"));
+  if (parts.length > 2) throw new Error(t("one number or two (h, w)"));
   const intOnly = param.type !== "float" && param.type !== "float_or_pair";
   const nums = parts.map((p) => {
     if (param.type === "output_size" && p === "None") return null;
     const n = Number(p);
-    if (!Number.isFinite(n)) throw new Error(`“${p}” is not a number`);
-    if (intOnly && !Number.isInteger(n)) throw new Error("must be a whole number");
+    if (!Number.isFinite(n)) throw new Error(t("“{value}” is not a number", { value: p }));
+    if (intOnly && !Number.isInteger(n)) throw new Error(t("must be a whole number"));
     const c = param.constraints || {};
-    if (c.ge !== undefined && n < c.ge) throw new Error(`must be ≥ ${c.ge}`);
-    if (c.gt !== undefined && n <= c.gt) throw new Error(`must be > ${c.gt}`);
-    if (c.le !== undefined && n > c.le) throw new Error(`must be ≤ ${c.le}`);
+    if (c.ge !== undefined && n < c.ge) throw new Error(t("must be ≥ {n}", { n: c.ge }));
+    if (c.gt !== undefined && n <= c.gt) throw new Error(t("must be > {n}", { n: c.gt }));
+    if (c.le !== undefined && n > c.le) throw new Error(t("must be ≤ {n}", { n: c.le }));
     return n;
   });
   return nums.length === 1 ? nums[0] : nums;
@@ -54,7 +55,7 @@ function paramField(layer, param, set) {
       commit(param.type === "bool" ? (v === "None" ? null : v === "true") : v);
     });
   } else {
-    const placeholder = param.inferred ? "inferred" : param.nullable ? "None" : param.required ? "required" : "";
+    const placeholder = param.inferred ? t("inferred") : param.nullable ? "None" : param.required ? t("required") : "";
     input = el("input", { id, type: "text", inputmode: "decimal", size: 7, placeholder, "data-param": param.name });
     input.value = fmt(current);
     const check = () => {
@@ -81,7 +82,7 @@ function paramField(layer, param, set) {
       }
     });
   }
-  if (param.required && !(param.name in layer)) msg.textContent = `${param.name} is required`;
+  if (param.required && !(param.name in layer)) msg.textContent = t("{name} is required", { name: param.name });
   return el("div", { class: "field" }, label, input, msg);
 }
 
@@ -89,7 +90,7 @@ function jsonField(layer, name, set) {
   const id = uniqueId();
   const msg = el("span", { class: "field-msg" });
   const value = layer[name];
-  const area = el("textarea", { id, rows: 1, cols: 28, placeholder: "torch init", "data-param": `${name}-values` });
+  const area = el("textarea", { id, rows: 1, cols: 28, placeholder: t("torch init"), "data-param": `${name}-values` });
   area.value = Array.isArray(value) ? JSON.stringify(value) : "";
   area.addEventListener("change", () => {
     const t = area.value.trim();
@@ -100,16 +101,16 @@ function jsonField(layer, name, set) {
     }
     try {
       const v = JSON.parse(t);
-      if (!Array.isArray(v)) throw new Error("expects a nested list");
+      if (!Array.isArray(v)) throw new Error(t("expects a nested list"));
       msg.textContent = "";
       area.removeAttribute("aria-invalid");
       set(name, v);
     } catch (err) {
-      msg.textContent = `${name}: not a nested list of numbers`;
+      msg.textContent = t("{name}: not a nested list of numbers", { name });
       area.setAttribute("aria-invalid", "true");
     }
   });
-  return el("div", { class: "field wide" }, el("label", { for: id }, `${name} values`), area, msg);
+  return el("div", { class: "field wide" }, el("label", { for: id }, t("{name} values", { name })), area, msg);
 }
 
 /** The extra field of a layer that consumes pool indices: the 1-based position of the layer producing them. */
@@ -128,15 +129,15 @@ export function layerFields(layer, info, set) {
     const asPair = (name, v) => set(name, typeof v === "number" ? [v, v] : v);
     fields.push(paramField(layer, size, asPair));
   }
-  for (const t of info.tensors || []) fields.push(jsonField(layer, t, set));
+  for (const tensor of info.tensors || []) fields.push(jsonField(layer, tensor, set));
   return fields;
 }
 
 /** Missing required values, as sentences (checked before a run is sent). */
 export function missingRequired(layer, info) {
-  const out = info.params.filter((p) => p.required && !(p.name in layer)).map((p) => `${p.name} is required`);
+  const out = info.params.filter((p) => p.required && !(p.name in layer)).map((p) => t("{name} is required", { name: p.name }));
   if (consumesIndices(info) && !("indices_from" in layer)) {
-    out.push("indices_from is required (the position of the earlier layer that returns indices)");
+    out.push(t("indices_from is required (the position of the earlier layer that returns indices)"));
   }
   return out;
 }

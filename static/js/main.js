@@ -17,12 +17,13 @@ import { backwardRequest, mountBackward } from "./backward.js";
 import { firstVisit, fromModel, linkedModel, linkedState, loadModels, mountModels } from "./models.js";
 import { mountImport } from "./model-import.js";
 import { mountPrediction } from "./prediction.js";
+import { t } from "./i18n.js";
 
 /** Layers a card cannot send (required values missing), as refusals of pipeline `which`. */
 function localRefusals(which, layers, catalogue) {
   return layers.flatMap((layer, i) => {
     const info = catalogue[layer.type];
-    const missing = info ? missingRequired(layer, info) : [`unknown layer type ${layer.type}`];
+    const missing = info ? missingRequired(layer, info) : [t("unknown layer type {type}", { type: layer.type })];
     return missing.length ? [{ pipeline: which, position: i, message: `${missing.join("; ")}.` }] : [];
   });
 }
@@ -40,7 +41,7 @@ function apiRefusals(which, err) {
 /** Refusals no card shows (none named, or a card that is not there), in #global-error. */
 function renderGlobalErrors(state) {
   const cardless = state.errors.filter((e) => !Number.isInteger(e.position) || !(state[e.pipeline] || [])[e.position]);
-  const text = cardless.map((e) => (e.pipeline === "compare" ? `Pipeline B: ${e.message}` : e.message)).join(" ");
+  const text = cardless.map((e) => (e.pipeline === "compare" ? t("Pipeline B: {message}", { message: e.message }) : e.message)).join(" ");
   show($("global-error"), Boolean(text), text);
 }
 
@@ -93,7 +94,9 @@ function mountLab(store, actions, examples) {
       ...(weights ? { weights_from: weights } : {}), ...(backward ? { backward } : {}) });
     const id = ++latest;
     const part = (answer, layers, weights) => ({ answer, layers, weights });
-    const text = comparing ? `Running A (${s.layers.length}) and B (${s.compare.length} layers)…` : `Running ${s.layers.length} layer(s)…`;
+    const text = comparing
+      ? t("Running A ({a}) and B ({b} layers)…", { a: s.layers.length, b: s.compare.length })
+      : t("Running {n} layer(s)…", { n: s.layers.length });
     const key = JSON.stringify([payload(s.layers, s.weights_from), comparing && payload(s.compare, s.compare_weights_from)]);
     const seen = cache.get(key);
     if (seen) {
@@ -120,7 +123,7 @@ function mountLab(store, actions, examples) {
   }
 
   const editorA = mountPipelineEditor(store, actions, "layers", $("pipeline"));
-  const editorB = mountPipelineEditor(store, actions, "compare", $("pipeline-b"), "Pipeline B");
+  const editorB = mountPipelineEditor(store, actions, "compare", $("pipeline-b"), t("Pipeline B"));
   mountInputs(store, actions);
   mountResults(store);
   mountReceptiveField(store, actions, $("stages"), $("rf-info"));
@@ -165,9 +168,9 @@ function mountLab(store, actions, examples) {
     actions.setView({ sample: v === "" ? null : Math.max(0, Number(v) || 0) });
   });
   $("share").addEventListener("click", async () => {
-    try { await navigator.clipboard.writeText(location.href); $("share").textContent = "Link copied ✓"; }
-    catch (err) { $("share").textContent = "Link is in the address bar"; }
-    setTimeout(() => ($("share").textContent = "Copy link"), 2000);
+    try { await navigator.clipboard.writeText(location.href); $("share").textContent = t("Link copied ✓"); }
+    catch (err) { $("share").textContent = t("Link is in the address bar"); }
+    setTimeout(() => ($("share").textContent = t("Copy link")), 2000);
   });
   document.addEventListener("keydown", (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && ev.key === "Enter") { ev.preventDefault(); run(); }
@@ -191,7 +194,7 @@ async function startingState(models, linked) {
     try {
       return linkedState(await api.model(linked.model_id), linked.index);
     } catch (err) {
-      show($("global-error"), true, `The link names model ${linked.model_id}, which this server cannot open: ${err.message}`);
+      show($("global-error"), true, t("The link names model {id}, which this server cannot open: {error}", { id: linked.model_id, error: err.message }));
       return null;
     }
   }
@@ -209,7 +212,7 @@ async function start() {
     // The examples list is not the lab: when it cannot load, the panel says so and the lab still works.
     [catalogue, examples] = await Promise.all([api.catalogue(), api.examples().catch((err) => ({ error: err.message }))]);
   } catch (err) {
-    show($("global-error"), true, `Cannot load the layer catalogue: ${err.message}`);
+    show($("global-error"), true, t("Cannot load the layer catalogue: {error}", { error: err.message }));
     return;
   }
   actions.setCatalogue(catalogue);

@@ -6,6 +6,7 @@
 
 import { ApiError } from "./api.js";
 import { busy, dropZone, el, byId as $ } from "./dom.js";
+import { t } from "./i18n.js";
 
 const WEIGHTS = [".safetensors", ".pt", ".pth"];
 const GRAPH = [".onnx"];
@@ -27,13 +28,18 @@ export function refusalText(err) {
   });
 }
 
+function chosenText(file, field) {
+  const what = field === "onnx" ? t("ONNX graph and its weights") : t("weights");
+  return t("{file} ({what}, {kb} kB)", { file: file.name, what, kb: Math.ceil(file.size / 1024) });
+}
+
 const shapeText = (shape) => `(${shape.join(", ")})`;
 
 function mappingTable(model) {
   const moduleOf = (row) => row.module ?? (model.layers[row.layer - 1] ? model.layers[row.layer - 1].type : "?");
   return el("table", { class: "mapping", testid: "import-mapping" },
-    el("caption", { text: `${model.mapping.length} tensor(s) of the file, each the parameter or buffer of one lab layer` }),
-    el("thead", {}, el("tr", {}, ["key in the file", "lab layer", "param", "shape"].map((h) => el("th", { scope: "col", text: h })))),
+    el("caption", { text: t("{n} tensor(s) of the file, each the parameter or buffer of one lab layer", { n: model.mapping.length }) }),
+    el("thead", {}, el("tr", {}, [t("key in the file"), t("lab layer"), t("param"), t("shape")].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, model.mapping.map((row) => el("tr", { testid: "mapping-row" },
       el("td", { class: "mono", text: row.key }), el("td", { class: "mono", text: `${row.layer} · ${moduleOf(row)}` }),
       el("td", { class: "mono", text: row.param }), el("td", { class: "mono", text: shapeText(row.shape) })))));
@@ -51,7 +57,7 @@ export function mountImport({ api, open, imported }) {
   function showFiles() {
     const chosen = Object.entries(files).filter(([, f]) => f);
     $("import-files-chosen").replaceChildren(...chosen.map(([field, f]) =>
-      el("li", { testid: "import-file-chosen", text: `${f.name} (${field === "onnx" ? "ONNX graph and its weights" : "weights"}, ${Math.ceil(f.size / 1024)} kB)` })));
+      el("li", { testid: "import-file-chosen", text: chosenText(f, field) })));
   }
 
   function setError(lines) {
@@ -65,7 +71,7 @@ export function mountImport({ api, open, imported }) {
     for (const f of list) {
       const field = fieldOf(f.name);
       if (field) files = { ...files, [field]: f };
-      else refused.push(`${f.name} is not a model file: choose .safetensors, .pt or .pth weights, or an .onnx graph.`);
+      else refused.push(t("{file} is not a model file: choose .safetensors, .pt or .pth weights, or an .onnx graph.", { file: f.name }));
     }
     showFiles();
     setError(refused);
@@ -77,18 +83,19 @@ export function mountImport({ api, open, imported }) {
     const box = $("import-result");
     box.hidden = !model;
     if (!model) { box.replaceChildren(); return; }
-    const facts = `${model.name} · ${model.params.toLocaleString("en-US")} params · ${model.layers.length} layers · input ${model.input_shape.join("×")} · from ${model.source}`;
+    const facts = [model.name, t("{n} params", { n: model.params.toLocaleString("en-US") }), t("{n} layers", { n: model.layers.length }),
+      t("input {shape}", { shape: model.input_shape.join("×") }), t("from {source}", { source: model.source })].join(" · ");
     box.replaceChildren(...[
-      el("p", { class: "summary", testid: "import-summary", text: `Imported: ${facts}` }),
+      el("p", { class: "summary", testid: "import-summary", text: t("Imported: {facts}", { facts }) }),
       model.notes?.length ? el("ul", { class: "notes", testid: "import-notes" }, model.notes.map((n) => el("li", { text: n }))) : null,
-      model.mapping.length ? mappingTable(model) : el("p", { class: "hint", text: "No weights given: the layers run from torch's initialisation under the seed." }),
-      el("button", { type: "button", class: "primary", testid: "import-open-lab", onclick: () => { dialog.close(); open(model); } }, "Open in the lab ▶"),
+      model.mapping.length ? mappingTable(model) : el("p", { class: "hint", text: t("No weights given: the layers run from torch's initialisation under the seed.") }),
+      el("button", { type: "button", class: "primary", testid: "import-open-lab", onclick: () => { dialog.close(); open(model); } }, t("Open in the lab ▶")),
     ].filter(Boolean));
   }
 
   async function submit() {
     const text = $("import-architecture").value.trim();
-    if (!text && !files.onnx) { setError(["Paste the text print(model) prints, or choose an .onnx file: the weights alone do not say the layers."]); return; }
+    if (!text && !files.onnx) { setError([t("Paste the text print(model) prints, or choose an .onnx file: the weights alone do not say the layers.")]); return; }
     const form = new FormData();
     if (text) form.append("architecture", text);
     if (files.onnx) form.append("onnx", files.onnx, files.onnx.name);
@@ -100,7 +107,7 @@ export function mountImport({ api, open, imported }) {
     setError([]);
     showAnswer(null);
     try {
-      const model = await busy("Importing the network…", () => api.importModel(form));
+      const model = await busy(t("Importing the network…"), () => api.importModel(form));
       showAnswer(model);
       imported(model);
     } catch (err) {

@@ -3,6 +3,7 @@
 // under them (state.weights_from), and "Untrained" runs the same layers from torch's init, one click apart.
 
 import { el, byId as $ } from "./dom.js";
+import { t } from "./i18n.js";
 
 /** The CIFAR-10 image a network meets first when the input in the lab does not fit it. */
 // Test image 3 of the bundled sample: a cat both shipped networks classify right (66 % and 85 %);
@@ -16,7 +17,7 @@ const sameSource = (a, b) => Boolean(a && b) && JSON.stringify(a) === JSON.strin
 /** What a picked network is, in the lab's terms: its layers, its weights ({ model_id } or a job's { job_id, epoch }), its input shape. */
 export const fromModel = (m) => ({ layers: m.layers, weights_from: m.weights_from ?? { model_id: m.model_id }, input_shape: m.input_shape, name: m.name });
 
-const KINDS = { shipped: "trained, shipped", job: "training checkpoint", print: "imported: print(model)", onnx: "imported: ONNX", layers: "imported: layers" };
+const KINDS = { shipped: t("trained, shipped"), job: t("training checkpoint"), print: t("imported: print(model)"), onnx: t("imported: ONNX"), layers: t("imported: layers") };
 
 const isCifarShape = (shape) => Array.isArray(shape) && shape.length === 4 && shape[1] === 3 && shape[2] === 32 && shape[3] === 32;
 const isCifarInput = (input) => input.source === "cifar10" || input.source === "cifar10_batch";
@@ -62,10 +63,10 @@ export function linkedState(model, index) {
 }
 
 function modelFacts(m) {
-  const parts = [`${big(m.params)} params`, `${m.layers.length} layers`, `input ${(m.input_shape ?? [1, 3, 32, 32]).join("×")}`];
+  const parts = [t("{n} params", { n: big(m.params) }), t("{n} layers", { n: m.layers.length }), t("input {shape}", { shape: (m.input_shape ?? [1, 3, 32, 32]).join("×") })];
   if (m.trained) {
-    if (Number.isFinite(m.trained.test_accuracy)) parts.unshift(`${percent(m.trained.test_accuracy)} test accuracy`);
-    if (m.trained.epochs) parts.push(`${m.trained.epochs} epochs on ${m.trained.dataset}`);
+    if (Number.isFinite(m.trained.test_accuracy)) parts.unshift(t("{p} test accuracy", { p: percent(m.trained.test_accuracy) }));
+    if (m.trained.epochs) parts.push(t("{n} epochs on {dataset}", { n: m.trained.epochs, dataset: m.trained.dataset }));
   }
   return parts.join(" · ");
 }
@@ -112,10 +113,10 @@ export function mountModels(store, actions, { run, openImport }) {
 
   function renderList(state) {
     const box = $("models-list");
-    if (!state.models) { box.replaceChildren(el("li", { class: "hint", text: "Loading the networks…" })); return; }
+    if (!state.models) { box.replaceChildren(el("li", { class: "hint", text: t("Loading the networks…") })); return; }
     if (state.models.error) { box.replaceChildren(el("li", { class: "hint", text: state.models.error })); return; }
     const items = state.models.models.map((m) => entry(m, sameSource(state.weights_from, fromModel(m).weights_from)));
-    box.replaceChildren(...(items.length ? items : [el("li", { class: "hint", text: "No trained networks yet: import one, or train one on the Training page." })]));
+    box.replaceChildren(...(items.length ? items : [el("li", { class: "hint", text: t("No trained networks yet: import one, or train one on the Training page.") })]));
   }
 
   /** The name of what A runs with, from the list when it is there. */
@@ -123,7 +124,8 @@ export function mountModels(store, actions, { run, openImport }) {
     if (!source) return null;
     const m = state.models?.models?.find((x) => sameSource(fromModel(x).weights_from, source));
     if (m) return m.name;
-    if (source.job_id) return `training run ${source.job_id.slice(0, 8)}, epoch ${source.epoch ?? "latest"}`;
+    const latest = t("latest");
+    if (source.job_id) return t("training run {id}, epoch {epoch}", { id: source.job_id.slice(0, 8), epoch: source.epoch ?? latest });
     return source.model_id;
   }
 
@@ -131,11 +133,11 @@ export function mountModels(store, actions, { run, openImport }) {
     if (state.weights_from && !sameSource(state.weights_from, trained?.weights_from)) trained = { weights_from: state.weights_from, name: nameOf(state, state.weights_from) };
     const on = Boolean(state.weights_from);
     const name = trained ? nameOf(state, trained.weights_from) ?? trained.name : null;
-    $("weights-now").textContent = on ? `Weights: ${name} (trained).` : `Weights: untrained (torch's initialisation under seed ${state.seed}).`;
+    $("weights-now").textContent = on ? t("Weights: {name} (trained).", { name }) : t("Weights: untrained (torch's initialisation under seed {seed}).", { seed: state.seed });
     $("weights-trained").disabled = !trained;
     $("weights-trained").setAttribute("aria-pressed", String(on));
     $("weights-untrained").setAttribute("aria-pressed", String(!on));
-    $("weights-trained").textContent = name ? `Trained: ${name}` : "Trained (pick a network)";
+    $("weights-trained").textContent = name ? t("Trained: {name}", { name }) : t("Trained (pick a network)");
     const comparing = Array.isArray(state.compare);
     $("weights-beside").disabled = !trained || (comparing && on && !state.compare_weights_from);
   }
@@ -156,6 +158,6 @@ export async function loadModels(api, actions, asked = api.models()) {
   try {
     actions.setModels({ models: await asked });
   } catch (err) {
-    actions.setModels({ error: `No networks from this server: ${err.message}`, models: [] });
+    actions.setModels({ error: t("No networks from this server: {error}", { error: err.message }), models: [] });
   }
 }

@@ -4,6 +4,7 @@
 
 import { el, allByTestId } from "./dom.js";
 import { layerFields } from "./layer-form.js";
+import { t } from "./i18n.js";
 
 /** Fills a <select> with every layer type of the catalogue, grouped by category. */
 export function typeOptions(select, catalogue, value = "Conv2d") {
@@ -61,7 +62,7 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
   function card(layer, i, n) {
     const { catalogue } = store.state;
     const info = catalogue[layer.type];
-    const what = `${prefix}layer ${i + 1}`;
+    const what = prefix ? t("{pipeline} layer {n}", { pipeline: prefix.trim(), n: i + 1 }) : t("layer {n}", { n: i + 1 });
     const entry = { layer, n, item: null };
     // A field's edit becomes the layer this card shows, then the state: the card is not rebuilt for it.
     const set = (param, value) => {
@@ -72,20 +73,20 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
       entry.layer = next;
       setLayers(replaced(layers(), i, next));
     };
-    const select = el("select", { testid: "layer-type", "aria-label": `${what} type` },
+    const select = el("select", { testid: "layer-type", "aria-label": t("{what} type", { what }) },
       Object.keys(catalogue).map((type) => el("option", { value: type, text: type })));
     select.value = layer.type;
     select.addEventListener("change", () => setLayers(replaced(layers(), i, newLayer(select.value, layers().slice(0, i), catalogue))));
     const btn = (text, label, onclick, disabled) =>
       el("button", { type: "button", class: "icon", "aria-label": label, title: label, onclick, disabled }, text);
     const tools = el("span", { class: "tools" },
-      btn("↑", `Move ${what} up`, () => move(i, -1), i === 0),
-      btn("↓", `Move ${what} down`, () => move(i, 1), i === n - 1),
-      btn("Dup", `Dup: duplicate ${what}`, () => setLayers(duplicated(layers(), i))),
-      btn("✕", `Remove ${what}`, () => setLayers(removed(layers(), i))));
-    const fields = info ? layerFields(layer, info, set) : [el("span", { text: `Unknown layer type ${layer.type}` })];
+      btn("↑", t("Move {what} up", { what }), () => move(i, -1), i === 0),
+      btn("↓", t("Move {what} down", { what }), () => move(i, 1), i === n - 1),
+      btn(t("Dup"), t("Dup: duplicate {what}", { what }), () => setLayers(duplicated(layers(), i))),
+      btn("✕", t("Remove {what}", { what }), () => setLayers(removed(layers(), i))));
+    const fields = info ? layerFields(layer, info, set) : [el("span", { text: t("Unknown layer type {type}", { type: layer.type }) })];
     entry.item = el("li", { class: "layer-card", testid: "layer-card", tabindex: 0,
-      "aria-label": `${what[0].toUpperCase()}${what.slice(1)}: ${layer.type}. Alt+Up or Alt+Down moves it.` },
+      "aria-label": t("{what}: {type}. Alt+Up or Alt+Down moves it.", { what: what[0].toUpperCase() + what.slice(1), type: layer.type }) },
       el("div", { class: "card-head" }, el("span", { class: "pos", text: String(i + 1) }), select, tools),
       el("p", { class: "doc", text: info ? info.doc : "" }),
       el("div", { class: "fields" }, fields),
@@ -119,7 +120,7 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
       const items = cards.map((c) => c.item);
       if (items.some((item, i) => list.children[i] !== item) || list.children.length !== items.length) {
         list.replaceChildren(...items);
-        if (!n) list.append(el("li", { class: "hint", text: "No layers yet: add one below." }));
+        if (!n) list.append(el("li", { class: "hint", text: t("No layers yet: add one below.") }));
       }
     }
     showErrors(state.errors);

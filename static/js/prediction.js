@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { el, byId } from "./dom.js";
+import { t } from "./i18n.js";
 
 const CLASSES = 10;
 
@@ -28,13 +29,14 @@ let classNames = null; // GET /api/datasets/cifar10's classes, asked for once
 function bars(title, probabilities, names, truth) {
   const best = probabilities.indexOf(Math.max(...probabilities));
   const rows = probabilities.map((p, i) => el("tr", { class: i === best ? "best" : null, testid: "prediction-class", "data-class": names[i], "data-probability": p.toFixed(6) },
-    el("th", { scope: "row", text: `${names[i]}${i === truth ? " (true class)" : ""}` }),
+    el("th", { scope: "row", text: `${names[i]}${i === truth ? ` ${t("(true class)")}` : ""}` }),
     el("td", { class: "bar-cell", "aria-hidden": "true" }, el("span", { class: "bar", style: { width: `${(100 * p).toFixed(2)}%` } })),
     el("td", { class: "n", text: `${(100 * p).toFixed(1)} %` })));
-  const verdict = truth === null ? `predicts ${names[best]}` : `predicts ${names[best]}${best === truth ? " ✓" : ` ✗ (true class: ${names[truth]})`}`;
+  const predicts = t("predicts {name}", { name: names[best] });
+  const verdict = truth === null || best === truth ? `${predicts}${truth === null ? "" : " ✓"}` : `${predicts} ${t("✗ (true class: {name})", { name: names[truth] })}`;
   return el("figure", { class: "prediction", testid: "prediction-chart", "data-predicted": names[best] },
     el("figcaption", {}, el("strong", { text: title }), ` ${verdict}`),
-    el("table", { class: "prob-bars", "aria-label": `${title}: probability of each CIFAR-10 class (softmax of the last stage)` },
+    el("table", { class: "prob-bars", "aria-label": t("{title}: probability of each CIFAR-10 class (softmax of the last stage)", { title }) },
       el("tbody", {}, rows)));
 }
 
@@ -48,9 +50,11 @@ async function truthOf(input, sample) {
 /** One sentence for the top of the page: what A predicts, with a link down to the stages. */
 function sentence(input, names, probabilities, truth) {
   const best = probabilities.indexOf(Math.max(...probabilities));
-  const image = input.source === "cifar10" ? `CIFAR-10 ${input.split} image #${input.index}${truth === null ? "" : ` (${names[truth]})`}` : "this input";
-  return [`On ${image} the network predicts ${names[best]} (${(100 * probabilities[best]).toFixed(1)} %). `,
-    el("a", { href: "#results", text: "See its stages and all ten probabilities ↓" })];
+  const image = input.source === "cifar10"
+    ? t("CIFAR-10 {split} image #{index}", { split: t(input.split), index: input.index }) + (truth === null ? "" : ` (${names[truth]})`)
+    : t("this input");
+  return [`${t("On {image} the network predicts {name} ({p} %).", { image, name: names[best], p: (100 * probabilities[best]).toFixed(1) })} `,
+    el("a", { href: "#results", text: t("See its stages and all ten probabilities ↓") })];
 }
 
 /** Draws #prediction from state.run: A's bars, and B's beside them when comparing; A's verdict in #prediction-line. */
@@ -66,15 +70,15 @@ export function mountPrediction(store) {
       classNames ??= api.cifar().then((info) => info.classes);
       const [names, truth] = await Promise.all([classNames, truthOf(run.input ?? {}, sample).catch(() => null)]);
       if (store.state.run !== run) return; // a newer run is being drawn
-      const label = (name, part) => (run.b ? `${name} (${part.weights ? "trained" : "untrained"})` : part.weights ? "Trained" : "Untrained");
-      box.replaceChildren(el("h3", { text: "Prediction" }),
+      const label = (name, part) => (run.b ? `${name} (${part.weights ? t("trained") : t("untrained")})` : part.weights ? t("Trained") : t("Untrained"));
+      box.replaceChildren(el("h3", { text: t("Prediction") }),
         el("div", { class: "predictions" }, parts.map(([name, part]) => bars(label(name, part), softmax(logitsOf(part.answer, sample)), names, truth))));
       const first = logitsOf(run.a.answer, sample);
       line.replaceChildren(...(first ? sentence(run.input ?? {}, names, softmax(first), truth) : []));
       box.hidden = false;
       line.hidden = !first;
     } catch (err) {
-      box.replaceChildren(el("p", { class: "hint", text: `No class names to label the prediction: ${err.message}` }));
+      box.replaceChildren(el("p", { class: "hint", text: t("No class names to label the prediction: {error}", { error: err.message }) }));
       box.hidden = false;
     }
   }

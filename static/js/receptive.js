@@ -5,7 +5,9 @@
 // says where each value sits in a picture.
 
 import { el } from "./dom.js";
-import { fieldsBack, describe } from "./field-geometry.js";
+import { fieldsBack } from "./field-geometry.js";
+import { describe } from "./field-words.js";
+import { t } from "./i18n.js";
 
 /** A bounded cache of map layouts, by the map's URL (its run id and view settings included). */
 function layoutCache(limit = 500) {
@@ -173,10 +175,10 @@ export function mountReceptiveField(store, actions, stages, info) {
     const { fields, stoppedAt } = fieldsBack(ctx.layers, ctx.catalogue, ctx.shapes, k, sel.field);
     const stageEl = (j) => row.querySelector(`[data-index='${j}']`);
     if (stoppedAt) {
-      const message = `Receptive field not traced past layer ${stoppedAt.stage}: ${stoppedAt.error.message}`;
+      const message = t("Receptive field not traced past layer {n}: {error}", { n: stoppedAt.stage, error: stoppedAt.error.message });
       stageEl(stoppedAt.stage).querySelector("header").after(el("p", { class: "error", role: "alert", testid: "rf-error", text: message }));
-      info.textContent = `Stage ${k}: ${describe(sel.field)}. ${message}`;
-    } else info.textContent = `Stage ${k}: ${describe(sel.field)} reads ${describe(fields[0])} of the input.`;
+      info.textContent = `${t("Stage {n}: {field}.", { n: k, field: describe(sel.field) })} ${message}`;
+    } else info.textContent = t("Stage {n}: {field} reads {input} of the input.", { n: k, field: describe(sel.field), input: describe(fields[0]) });
     fields.forEach((f, j) => markTables(stageEl(j), f, j === k ? "rf-src" : "rf")); // stages before a stop are left out
     const imgs = [...row.querySelectorAll("img.map[data-stage]")].filter((img) => Number(img.dataset.stage) <= k);
     let otherSample = null; // channel maps drawn for another item of the batch than the one clicked
@@ -188,7 +190,7 @@ export function mountReceptiveField(store, actions, stages, info) {
       for (const rect of rectsOf(layout, fields[j], ctx.shapes[j])) outline(img.parentElement, layout, rect, j === k ? "rf-hit" : "rf-box");
     }));
     if (otherSample !== null && store.state.selection === sel) {
-      info.textContent += ` Channel maps show sample ${otherSample}: set sample to ${sel.field.n} to see the field on them.`;
+      info.textContent += ` ${t("Channel maps show sample {shown}: set sample to {n} to see the field on them.", { shown: otherSample, n: sel.field.n })}`;
     }
   }
 

@@ -17,10 +17,10 @@ function matrixView(values, label) {
     if (out.childElementCount >= 12) return;
     if (!Array.isArray(v[0])) v = [v];
     if (!Array.isArray(v[0][0])) {
-      const t = el("table", { class: "matrix", "data-slice": prefix.join(",") });
-      if (prefix.length) t.append(el("caption", { text: `[${prefix.join(", ")}]` }));
-      for (const row of v.slice(0, 32)) t.append(el("tr", {}, row.slice(0, 32).map((x) => el("td", { text: num(x) }))));
-      out.append(t);
+      const table = el("table", { class: "matrix", "data-slice": prefix.join(",") });
+      if (prefix.length) table.append(el("caption", { text: `[${prefix.join(", ")}]` }));
+      for (const row of v.slice(0, 32)) table.append(el("tr", {}, row.slice(0, 32).map((x) => el("td", { text: num(x) }))));
+      out.append(table);
       return;
     }
     v.forEach((sub, i) => walk(sub, [...prefix, i]));
@@ -62,8 +62,8 @@ export function prefetchMaps(answer, view) {
 
 function statsLine(s) {
   if (!s) return "";
-  const norm = s.norm !== undefined ? ` · norm ${num(s.norm)}` : ""; // a gradient's statistics carry its L2 norm
-  return `min ${num(s.min)} · max ${num(s.max)} · mean ${num(s.mean)} · std ${num(s.std)} · zeros ${(100 * s.zero_fraction).toFixed(1)}%${norm}`;
+  const norm = s.norm !== undefined ? ` · ${t("norm")} ${num(s.norm)}` : ""; // a gradient's statistics carry its L2 norm
+  return `${t("min")} ${num(s.min)} · ${t("max")} ${num(s.max)} · ${t("mean")} ${num(s.mean)} · ${t("std")} ${num(s.std)} · ${t("zeros")} ${(100 * s.zero_fraction).toFixed(1)}%${norm}`;
 }
 
 /** A map's text alternative: what it shows, its shape and numbers, how its colours read, how to use it. */
@@ -82,11 +82,11 @@ function mapAlt({ index, title, shape, stats, input }, colormap) {
 }
 
 function image(url, view, alt, stageIndex, testid) {
-  if (!url) return el("div", { class: "noimg", text: "no image" });
+  if (!url) return el("div", { class: "noimg", text: t("no image") });
   // tabindex: the keyboard reaches every map and moves over its values (receptive.js)
   const img = el("img", { src: mapUrl(url, view), "data-src": url, "data-stage": stageIndex, alt, testid, class: "map", loading: "eager", tabindex: 0 });
   const box = el("span", { class: "mapbox" }, img);
-  img.addEventListener("error", () => box.replaceWith(el("div", { class: "noimg", text: "image not available" })));
+  img.addEventListener("error", () => box.replaceWith(el("div", { class: "noimg", text: t("image not available") })));
   return box;
 }
 
@@ -97,9 +97,9 @@ function stage({ index, title, shape, inShape, prevUrl, prevStats, url, facts, s
     el("header", {},
       el("span", { class: "pos", text: String(index) }),
       el("strong", { text: title }),
-      el("span", { class: "badge", title: "output shape", text: shape.join("×") }),
+      el("span", { class: "badge", title: t("output shape"), text: shape.join("×") }),
       el("button", { type: "button", class: "icon", testid: "open-detail", "data-stage": index, "data-pipeline": b ? "b" : "a",
-        title: "Open this stage at readable size: every value, zoom, colour bar, arithmetic", "aria-label": `Inspect stage ${index}` }, icon("magnifier"))),
+        title: t("Open this stage at readable size: every value, zoom, colour bar, arithmetic"), "aria-label": t("Inspect stage {n}", { n: index }) }, icon("magnifier"))),
     inShape ? el("p", { class: "flow", title: formula, text: `${inShape.join("×")} → ${shape.join("×")}` }) : null,
     el("div", { class: "pair" },
       prevUrl !== undefined ? image(prevUrl, view, mapAlt({ index, shape: inShape, stats: prevStats, input: true }, view.colormap), index - 1, imageId) : null,
@@ -108,8 +108,8 @@ function stage({ index, title, shape, inShape, prevUrl, prevStats, url, facts, s
     facts ? el("p", { class: "facts", text: facts }) : null,
     el("p", { class: "stats", text: statsLine(stats) }),
     notes && notes.length ? el("ul", { class: "notes" }, notes.map((n) => el("li", { text: n }))) : null,
-    values ? el("details", { open: true, class: "values" }, el("summary", { text: "exact values" }), valueTables(values, `values of stage ${index}`)) : null,
-    indices ? el("details", { open: true }, el("summary", { text: "indices" }), valueTables(indices, `indices of stage ${index}`)) : null);
+    values ? el("details", { open: true, class: "values" }, el("summary", { text: t("exact values") }), valueTables(values, t("values of stage {n}", { n: index }))) : null,
+    indices ? el("details", { open: true }, el("summary", { text: t("indices") }), valueTables(indices, t("indices of stage {n}", { n: index }))) : null);
   return node;
 }
 
@@ -118,7 +118,8 @@ function lostBatchNote(res) {
   const notes = [];
   for (const l of res.layers) {
     if (inN > 1 && l.output_shape.length === 1 && l.input_shape.length > 1) {
-      notes.push(`Layer ${l.index} (${l.type}) gives ${l.output_shape.join("×")}: the batch dimension of ${inN} is gone — all images were merged into one vector. Use Flatten(start_dim=1) to keep one row per image.`);
+      notes.push(t("Layer {index} ({type}) gives {shape}: the batch dimension of {n} is gone — all images were merged into one vector. Use Flatten(start_dim=1) to keep one row per image.",
+        { index: l.index, type: l.type, shape: l.output_shape.join("×"), n: inN }));
       break;
     }
   }
@@ -136,14 +137,14 @@ function flat(v) {
 /** One line on how stage k of B differs from stage k of A. */
 function difference(a, b) {
   const [sa, sb] = [a.shape.join("×"), b.shape.join("×")];
-  if (sa !== sb) return { differs: true, text: `vs A: shape ${sb} ≠ ${sa}` };
-  const parts = [`vs A: same shape`];
+  if (sa !== sb) return { differs: true, text: t("vs A: shape {b} ≠ {a}", { a: sa, b: sb }) };
+  const parts = [t("vs A: same shape")];
   if (a.values && b.values) {
     const [va, vb] = [flat(a.values), flat(b.values)];
     const gap = va.reduce((m, x, i) => Math.max(m, Math.abs(x - vb[i])), 0);
-    parts.push(gap === 0 ? "identical values" : `max |A−B| = ${num(gap)}`);
+    parts.push(gap === 0 ? t("identical values") : `max |A−B| = ${num(gap)}`);
   }
-  if (a.stats.mean !== null && b.stats.mean !== null) parts.push(`mean ${num(b.stats.mean)} (A ${num(a.stats.mean)})`);
+  if (a.stats.mean !== null && b.stats.mean !== null) parts.push(t("mean {b} (A {a})", { b: num(b.stats.mean), a: num(a.stats.mean) }));
   return { differs: false, text: parts.join("; ") };
 }
 
@@ -154,14 +155,14 @@ const shown = (s, backward) => (backward && s.grad ? { url: s.grad.image_url, st
 /** One row of stages (0 = input, then each layer) for a run; `b` marks pipeline B of a comparison. Also /learn's. */
 export function stageRow(res, view, b = false, backward = false) {
   const input = shown(res.input, backward);
-  const items = [stage({ index: 0, title: backward ? "∂loss/∂input" : "input", shape: res.input.shape, url: input.url,
+  const items = [stage({ index: 0, title: backward ? t("∂loss/∂input") : t("input"), shape: res.input.shape, url: input.url,
     stats: input.stats, values: input.values, b, view })];
   let [prev, prevStats] = [input.url, input.stats];
   for (const l of res.layers) {
     const here = shown(l, backward);
-    items.push(stage({ index: l.index, title: backward && l.grad ? `∂loss/∂ ${l.module}` : l.module, shape: l.output_shape, inShape: l.input_shape,
+    items.push(stage({ index: l.index, title: backward && l.grad ? `${t("∂loss/∂")} ${l.module}` : l.module, shape: l.output_shape, inShape: l.input_shape,
       prevUrl: prev, prevStats, url: here.url, stats: here.stats, values: here.values, indices: backward ? null : l.indices, notes: l.notes, b, view,
-      formula: l.size_formula, facts: `${big(l.params)} params · ${big(l.mult_adds)} mult-adds · ${l.time_ms.toFixed(2)} ms` }));
+      formula: l.size_formula, facts: t("{params} params · {mult_adds} mult-adds · {ms} ms", { params: big(l.params), mult_adds: big(l.mult_adds), ms: l.time_ms.toFixed(2) }) }));
     [prev, prevStats] = [here.url, here.stats];
   }
   return items;
@@ -208,8 +209,9 @@ const paramNorm = (l) => (l.param_grads ? Math.sqrt(Object.values(l.param_grads)
 
 function traceTable(res, testid = "trace-table") {
   const grads = Boolean(res.input.grad);
-  const names = ["Layer (type:depth-idx)", "Input shape", "Output shape", "Output size", "Param #", "Mult-Adds", "Time (ms)",
-    ...(grads ? ["Grad norm", "Param grad norm"] : [])];
+  // torchinfo's own column names stay as torchinfo writes them.
+  const names = ["Layer (type:depth-idx)", t("Input shape"), t("Output shape"), t("Output size"), "Param #", "Mult-Adds", t("Time (ms)"),
+    ...(grads ? [t("Grad norm"), t("Param grad norm")] : [])];
   const head = el("tr", {}, names.map((h) => el("th", { scope: "col", text: h })));
   const rows = res.layers.map((l) => el("tr", {},
     el("td", { text: `${l.type}: 1-${l.index}` }), el("td", { text: `[${l.input_shape.join(", ")}]` }),
@@ -220,7 +222,7 @@ function traceTable(res, testid = "trace-table") {
     grads ? el("td", { class: "n", text: num(paramNorm(l)) }) : null));
   const tp = res.layers.reduce((a, l) => a + l.params, 0);
   const tm = res.layers.reduce((a, l) => a + l.mult_adds, 0);
-  const foot = el("tr", { class: "total" }, el("td", { text: "Total" }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
+  const foot = el("tr", { class: "total" }, el("td", { text: t("Total") }), el("td", { text: `[${res.input.shape.join(", ")}]` }),
     el("td", { text: `[${(res.output_shape || []).join(", ")}]` }), el("td"), el("td", { class: "n", text: big(tp) }),
     el("td", { class: "n", text: big(tm) }), el("td"), ...(grads ? [el("td", { class: "n", text: num(res.input.grad.stats.norm) }), el("td")] : []));
   return el("table", { class: "trace", testid }, el("thead", {}, head), el("tbody", {}, rows), el("tfoot", {}, foot));
@@ -231,15 +233,15 @@ async function copyCode(code) {
   const btn = byId("copy-code");
   try {
     await navigator.clipboard.writeText(code);
-    btn.textContent = "Copied ✓";
+    btn.textContent = t("Copied ✓");
   } catch (err) {
     const range = document.createRange();
     range.selectNodeContents(pre);
     getSelection().removeAllRanges();
     getSelection().addRange(range);
-    btn.textContent = "Selected: press Ctrl+C";
+    btn.textContent = t("Selected: press Ctrl+C");
   }
-  setTimeout(() => (btn.textContent = "Copy as PyTorch"), 2000);
+  setTimeout(() => (btn.textContent = t("Copy as PyTorch")), 2000);
 }
 
 /** Renders state.run into #stages, #trace and #code, and re-fetches the maps when state.view changes. */

@@ -4,6 +4,7 @@
 import { byId } from "../dom.js";
 import { alignSeries } from "./maths.js";
 import { fmt, liveChart, numbersTable, runColor, shortId } from "./chart-kit.js";
+import { t } from "../i18n.js";
 
 const HEIGHT = 220;
 const percent = (v) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : "–");
@@ -16,7 +17,7 @@ export function accuracyView(store, uPlot) {
   const draw = (state) => {
     const rows = state.epochs[state.focus] ?? [];
     table.replaceChildren(rows.length
-      ? numbersTable(["epoch", "train loss", "test loss", "test accuracy"],
+      ? numbersTable([t("epoch"), t("train loss"), t("test loss"), t("test accuracy")],
         rows.map((r) => [String(r.epoch), fmt(r.train_loss), fmt(r.test_loss), percent(r.test_accuracy)]))
       : "");
     box.hidden = !uPlot;
@@ -30,7 +31,7 @@ export function accuracyView(store, uPlot) {
     chart.show([ids, state.order.length], (base) => ({
       ...base,
       series: [{ label: "epoch" },
-        ...ids.map((id) => ({ label: `${shortId(id)} test accuracy %`, stroke: runColor(state, id), width: 2,
+        ...ids.map((id) => ({ label: `${shortId(id)} ${t("test accuracy %")}`, stroke: runColor(state, id), width: 2,
           spanGaps: true, points: { show: true, size: 7 } }))],
       scales: { x: { time: false, range: (u, lo, hi) => [Math.min(0, lo), Math.max(1, hi)] }, y: { range: [0, 100] } },
       axes: [{ ...base.axes[0], incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, base.axes[1]], // whole epochs

@@ -3,25 +3,26 @@
 
 import { byId, el } from "../dom.js";
 import { chosenEpoch } from "./state.js";
+import { t } from "../i18n.js";
 
 function matrix(record, classes) {
-  const head = el("tr", {}, el("th", { text: "true ↓ · predicted →" }),
-    classes.map((c) => el("th", { scope: "col", class: "rot", text: c })), el("th", { text: "accuracy" }));
-  const rows = record.confusion.map((counts, t) => {
+  const head = el("tr", {}, el("th", { text: t("true ↓ · predicted →") }),
+    classes.map((c) => el("th", { scope: "col", class: "rot", text: c })), el("th", { text: t("accuracy") }));
+  const rows = record.confusion.map((counts, row) => {
     const total = counts.reduce((a, b) => a + b, 0) || 1;
-    const acc = record.class_accuracy[t];
+    const acc = record.class_accuracy[row];
     return el("tr", {},
-      el("th", { scope: "row", text: classes[t] }),
+      el("th", { scope: "row", text: classes[row] }),
       counts.map((n, p) => el("td", {
-        class: p === t ? "n diag" : "n",
+        class: p === row ? "n diag" : "n",
         style: { "--share": `${Math.round((100 * n) / total)}%` },
-        title: `${n} ${classes[t]} image(s) predicted ${classes[p]}`,
+        title: t("{n} {truth} image(s) predicted {predicted}", { n, truth: classes[row], predicted: classes[p] }),
         text: String(n),
       })),
       el("td", { class: "n acc", text: acc === null ? "–" : `${(100 * acc).toFixed(1)} %` }));
   });
   return el("table", { class: "confusion", "data-testid": "confusion" },
-    el("caption", { text: `Test split after epoch ${record.epoch}${record.epoch === 0 ? " (untrained: about one in ten by chance)" : ""}` }),
+    el("caption", { text: record.epoch === 0 ? t("Test split after epoch 0 (untrained: about one in ten by chance)") : t("Test split after epoch {n}", { n: record.epoch }) }),
     el("thead", {}, head), el("tbody", {}, rows));
 }
 
@@ -31,7 +32,7 @@ export function classesView(store) {
     const epoch = chosenEpoch(state);
     const record = (state.epochs[state.focus] ?? []).find((r) => r.epoch === epoch);
     if (!record?.confusion || !state.classes.length) {
-      box.replaceChildren(el("p", { class: "hint", text: "Each class's accuracy shows after the first checkpoint." }));
+      box.replaceChildren(el("p", { class: "hint", text: t("Each class's accuracy shows after the first checkpoint.") }));
       return;
     }
     box.replaceChildren(matrix(record, state.classes));

@@ -3,22 +3,23 @@
 
 import { byId, el } from "../dom.js";
 import { checkpointEpochs, chosenEpoch } from "./state.js";
+import { t } from "../i18n.js";
 
 export function filtersView(store, actions) {
   const box = byId("filters");
   const draw = (state) => {
     const epochs = checkpointEpochs(state, state.focus);
     if (!epochs.length) {
-      box.replaceChildren(el("p", { class: "hint", text: "Filters appear at each checkpoint (epoch 0 is the untrained network)." }));
+      box.replaceChildren(el("p", { class: "hint", text: t("Filters appear at each checkpoint (epoch 0 is the untrained network).") }));
       return;
     }
     const chosen = chosenEpoch(state);
     box.replaceChildren(...epochs.map((epoch) => {
       const src = `/api/jobs/${encodeURIComponent(state.focus)}/filters.png?epoch=${epoch}`;
-      const picture = el("img", { src, alt: `First-layer filters after epoch ${epoch}`, class: "map", "data-testid": "filter-image" });
+      const picture = el("img", { src, alt: t("First-layer filters after epoch {n}", { n: epoch }), class: "map", "data-testid": "filter-image" });
       return el("button", { type: "button", class: epoch === chosen ? "filter chosen" : "filter", "aria-pressed": String(epoch === chosen),
-        title: "Show this checkpoint's probe", onclick: () => actions.chooseEpoch(epoch) },
-      picture, el("span", { text: epoch === 0 ? "epoch 0 (untrained)" : `epoch ${epoch}` }));
+        title: t("Show this checkpoint's probe"), onclick: () => actions.chooseEpoch(epoch) },
+      picture, el("span", { text: epoch === 0 ? t("epoch 0 (untrained)") : t("epoch {n}", { n: epoch }) }));
     }));
   };
   store.subscribe(draw, ["focus", "epochs", "probeEpoch"]);

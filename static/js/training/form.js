@@ -2,6 +2,7 @@
 // and the probe image. Refusals of POST /api/jobs are shown on the layer or the field they name.
 
 import { byId, el } from "../dom.js";
+import { t } from "../i18n.js";
 
 const NUMBERS = ["lr", "momentum", "weight_decay", "batch_size", "epochs", "max_steps", "seed", "health_every"];
 
@@ -29,10 +30,10 @@ export function formView(store, actions, { start }) {
   json.addEventListener("change", () => {
     try {
       const layers = JSON.parse(json.value);
-      if (!Array.isArray(layers) || !layers.every((l) => l && typeof l.type === "string")) throw new Error("each layer needs a \"type\"");
+      if (!Array.isArray(layers) || !layers.every((l) => l && typeof l.type === "string")) throw new Error(t("each layer needs a \"type\""));
       actions.setDraft({ ...store.state.draft, layers });
     } catch (err) {
-      actions.refuse([{ field: "layers", position: null, message: `The layers must be a JSON list of {"type": …} objects: ${err.message}.` }]);
+      actions.refuse([{ field: "layers", position: null, message: t("The layers must be a JSON list of {\"type\": …} objects: {error}.", { error: err.message }) }]);
     }
   });
   form.addEventListener("submit", (ev) => {

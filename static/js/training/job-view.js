@@ -4,18 +4,20 @@ import { byId } from "../dom.js";
 import { eta, formatDuration } from "./maths.js";
 import { shortId } from "./chart-kit.js";
 import { chosenEpoch, TERMINAL } from "./state.js";
+import { t } from "../i18n.js";
+import { statusText } from "./status.js";
 
 function facts(job, series) {
   // The worker says how many steps it will take once it has the data: in its `running` status
   // event (kept on the job by the stream) and in the list's progress.
   const total = job.total_steps ?? job.progress?.total_steps ?? null;
   const done = series?.step.at(-1) ?? 0;
-  const parts = [`step ${done}${total ? ` of ${total}` : ""}`];
-  if (series?.epoch.length) parts.push(`epoch ${series.epoch.at(-1)} of ${job.config.epochs}`);
+  const parts = [total ? t("step {done} of {total}", { done, total }) : t("step {done}", { done })];
+  if (series?.epoch.length) parts.push(t("epoch {n} of {total}", { n: series.epoch.at(-1), total: job.config.epochs }));
   const ips = series?.imagesPerSecond.slice(-20); // the mean of recent steps: one step's figure jitters
-  if (ips?.length) parts.push(`${Math.round(ips.reduce((a, b) => a + b, 0) / ips.length).toLocaleString("en")} images/s`);
+  if (ips?.length) parts.push(t("{n} images/s", { n: Math.round(ips.reduce((a, b) => a + b, 0) / ips.length).toLocaleString("en") }));
   const left = job.status === "running" && series && eta(series.step, series.time, total);
-  if (left) parts.push(`about ${formatDuration(left.secondsLeft)} left`);
+  if (left) parts.push(t("about {time} left", { time: formatDuration(left.secondsLeft) }));
   return { text: parts.join(" · "), done, total };
 }
 
@@ -39,7 +41,7 @@ export function jobView(store, actions, { cancel }) {
     notice.textContent = state.notice ?? "";
     if (!job) return;
     byId("job-name").textContent = shortId(job.job_id);
-    status.textContent = job.status;
+    status.textContent = statusText(job.status);
     status.className = `status ${job.status}`;
     status.dataset.status = job.status;
     const { text, done, total } = facts(job, state.series[job.job_id]);
@@ -51,10 +53,10 @@ export function jobView(store, actions, { cancel }) {
     const epoch = chosenEpoch(state);
     checkpoint.toggleAttribute("href", epoch !== null);
     if (epoch !== null) checkpoint.href = `/api/jobs/${job.job_id}/checkpoint?epoch=${epoch}`;
-    checkpoint.textContent = epoch === null ? "Checkpoint (none yet)" : `Checkpoint of epoch ${epoch} (state_dict)`;
+    checkpoint.textContent = epoch === null ? t("Checkpoint (none yet)") : t("Checkpoint of epoch {n} (state_dict)", { n: epoch });
     const error = byId("job-error");
     error.hidden = !job.error;
-    error.textContent = job.error ? `The run failed: ${job.error}` : "";
+    error.textContent = job.error ? t("The run failed: {error}", { error: job.error }) : "";
   };
   store.subscribe(draw, ["jobs", "focus", "series", "epochs", "probeEpoch", "notice"]);
   draw(store.state);

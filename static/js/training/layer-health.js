@@ -6,6 +6,7 @@
 
 import { el, byId } from "../dom.js";
 import { fmt, liveChart, numbersTable } from "./chart-kit.js";
+import { t } from "../i18n.js";
 
 const HEIGHT = 200;
 export const HEALTHY = [10 ** -3.5, 10 ** -2.5]; // half a decade each side of 1e-3 (CS231n's rule of thumb)
@@ -35,7 +36,7 @@ function band(u) {
 function logChart(base, layers, withBand) {
   return {
     ...base,
-    series: [{ label: "step" }, ...layers.map((l, i) => ({ label: `${l.index} ${l.type}`, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
+    series: [{ label: t("step") }, ...layers.map((l, i) => ({ label: `${l.index} ${l.type}`, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
     scales: { x: { time: false }, y: { distr: 3, log: 10, range: (u, lo, hi) => (withBand ? [Math.min(lo ?? 1e-4, 1e-4), Math.max(hi ?? 1e-2, 1e-2)] : [lo, hi]) } },
     hooks: withBand ? { drawClear: [band] } : {},
   };
@@ -44,7 +45,7 @@ function logChart(base, layers, withBand) {
 /** One stage's histogram as bars (heights relative to its tallest bin), its range and dead fraction. */
 function histogram(stage) {
   const top = Math.max(1, ...stage.counts);
-  const dead = stage.dead_fraction === null || stage.dead_fraction === undefined ? "" : ` · dead ${(100 * stage.dead_fraction).toFixed(1)} %`;
+  const dead = stage.dead_fraction === null || stage.dead_fraction === undefined ? "" : ` · ${t("dead")} ${(100 * stage.dead_fraction).toFixed(1)} %`;
   return el("figure", { class: "hist", testid: "activation-histogram", "data-stage": stage.index },
     el("div", { class: "bars", "aria-hidden": "true" }, stage.counts.map((c) => el("span", { style: { height: `${(100 * c) / top}%` } }))),
     el("figcaption", { text: `${stage.index} ${stage.type}: ${fmt(stage.min, 3)} … ${fmt(stage.max, 3)}${dead}` }));
@@ -68,10 +69,12 @@ export function layerHealthView(store, uPlot) {
     const deadBy = Object.fromEntries((last?.stages ?? []).filter((s) => s.dead_fraction !== null).map((s) => [s.index, s.dead_fraction]));
     if (h) {
       const at = h.step.length - 1;
-      table.replaceChildren(numbersTable(["layer", "grad norm", "weight norm", "update / weight", "lr"],
+      table.replaceChildren(numbersTable([t("layer"), t("grad norm"), t("weight norm"), t("update / weight"), "lr"],
         h.layers.map((l, i) => [`${l.index} ${l.type}`, fmt(h.grad[i][at]), fmt(h.weight[i][at]), fmt(h.ratio[i][at], 3), fmt(h.lr[at], 3)])));
     } else table.replaceChildren();
-    hists.replaceChildren(...(last ? [el("p", { class: "hint", text: `Epoch ${last.epoch}, over ${last.images} test images${Object.keys(deadBy).length ? "" : " (no layer that can die)"}:` }),
+    hists.replaceChildren(...(last ? [el("p", { class: "hint", text: Object.keys(deadBy).length
+      ? t("Epoch {n}, over {images} test images:", { n: last.epoch, images: last.images })
+      : t("Epoch {n}, over {images} test images (no layer that can die):", { n: last.epoch, images: last.images }) }),
       el("div", { class: "hist-row" }, last.stages.map(histogram))] : []));
     ratioBox.hidden = gradBox.hidden = !uPlot;
     if (!uPlot || !h) return;

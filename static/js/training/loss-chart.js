@@ -6,6 +6,7 @@
 import { byId } from "../dom.js";
 import { alignSeries, emaDebiased, yRange } from "./maths.js";
 import { fmt, liveChart, numbersTable, runColor, shortId } from "./chart-kit.js";
+import { t } from "../i18n.js";
 
 const HEIGHT = 320;
 
@@ -20,14 +21,14 @@ function seriesOf(state, ids) {
   return ids.flatMap((id) => {
     const color = runColor(state, id);
     return [
-      { label: `${shortId(id)} raw`, stroke: `${color}80`, width: 1, spanGaps: true },
-      { label: `${shortId(id)} smoothed`, stroke: color, width: 2, spanGaps: true },
+      { label: `${shortId(id)} ${t("raw")}`, stroke: `${color}80`, width: 1, spanGaps: true },
+      { label: `${shortId(id)} ${t("smoothed")}`, stroke: color, width: 2, spanGaps: true },
     ];
   });
 }
 
 function fallback(state, ids) {
-  return numbersTable(["run", "steps", "last loss", "smoothed", "lowest"], ids.map((id) => {
+  return numbersTable([t("run"), t("steps"), t("last loss"), t("smoothed"), t("lowest")], ids.map((id) => {
     const { step, loss } = state.series[id];
     const smooth = emaDebiased(loss, state.view.smoothing);
     return [shortId(id), String(step.length), fmt(loss.at(-1)), fmt(smooth.at(-1)), fmt(yRange(loss)?.[0])];

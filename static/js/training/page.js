@@ -19,6 +19,7 @@ import { createStreams } from "./stream.js";
 import { viewControls } from "./view-controls.js";
 import { dataNoteView } from "./data-note.js";
 import { startFromView } from "./start-from.js";
+import { t } from "../i18n.js";
 
 /** Starting and cancelling carry the API token when the page has one (LAYERLAB_API_TOKEN on the server). */
 const auth = (token) => (token ? { authorization: `Bearer ${token}` } : {});
@@ -62,7 +63,7 @@ function checkpointLoader(actions) {
     if (busy || !record || key in state.checkpointRuns) return;
     busy = true;
     api.run(record.probe.run)
-      .then((run) => ({ run }), (err) => ({ error: `The probe could not run on epoch ${epoch}'s weights: ${err.message}` }))
+      .then((run) => ({ run }), (err) => ({ error: t("The probe could not run on epoch {n}'s weights: {error}", { n: epoch, error: err.message }) }))
       .then((outcome) => {
         busy = false;
         actions.addCheckpointRun(key, outcome);
@@ -75,14 +76,14 @@ async function start() {
   const actions = trainingActions(store);
   const uPlot = await loadChartLibrary().catch(() => null);
   const streams = createStreams(actions);
-  const refresh = () => jobs.list().then((r) => actions.setJobs(r.jobs), (err) => actions.notify(`Cannot list the runs: ${err.message}`));
+  const refresh = () => jobs.list().then((r) => actions.setJobs(r.jobs), (err) => actions.notify(t("Cannot list the runs: {error}", { error: err.message })));
 
   const token = byId("f-token");
   /** A 401 asks for the token (the server has LAYERLAB_API_TOKEN set) and says so. */
   const explain = (err) => {
     if (!(err instanceof ApiError && err.status === 401)) return err.message;
     actions.askToken();
-    return `${err.message} Enter the server's API token above and try again.`;
+    return `${err.message} ${t("Enter the server's API token above and try again.")}`;
   };
   const startJob = async (config) => {
     actions.setStarting(true);
@@ -95,7 +96,7 @@ async function start() {
       actions.setStarting(false);
     }
   };
-  const cancel = (id) => jobs.cancel(id, token.value.trim()).catch((err) => actions.notify(`Cannot cancel run ${id}: ${explain(err)}`));
+  const cancel = (id) => jobs.cancel(id, token.value.trim()).catch((err) => actions.notify(t("Cannot cancel run {id}: {error}", { id, error: explain(err) })));
 
   formView(store, actions, { start: startJob });
   runsListView(store, actions);

@@ -4,10 +4,11 @@
 // layers. `/training?model=<id>` (the lab's "Train this pipeline" with a network picked) starts there.
 
 import { byId, el } from "../dom.js";
+import { t } from "../i18n.js";
 
 const weightsOf = (m) => m.weights_from ?? { model_id: m.model_id };
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const describe = (m) => `${m.name}${m.trained && Number.isFinite(m.trained.test_accuracy) ? ` (${(100 * m.trained.test_accuracy).toFixed(1)} % test accuracy)` : ""}`;
+const describe = (m) => `${m.name}${m.trained && Number.isFinite(m.trained.test_accuracy) ? ` (${t("{p} % test accuracy", { p: (100 * m.trained.test_accuracy).toFixed(1) })})` : ""}`;
 
 /** The draft with `model`'s weights and layers, or (model null) without any weights_from. */
 export function draftFrom(draft, model) {

@@ -3,6 +3,7 @@
 // frame, so a burst (a history, a fast loop) costs one redraw, and a step reaches the chart within a frame.
 
 import { TERMINAL } from "./state.js";
+import { t } from "../i18n.js";
 
 export function createStreams(actions) {
   const sources = new Map(); // job id → its EventSource
@@ -48,7 +49,7 @@ export function createStreams(actions) {
       // EventSource reconnects by itself (with Last-Event-ID) unless the server refused the stream.
       if (source.readyState === EventSource.CLOSED) {
         close(id);
-        actions.notify(`Lost the live stream of run ${id}; reload the page to follow it again.`);
+        actions.notify(t("Lost the live stream of run {id}; reload the page to follow it again.", { id }));
       }
     });
     sources.set(id, source);
