@@ -1,11 +1,12 @@
 """Remake the README's screenshots (docs/screenshots/*.png) from a live server in headless Chromium.
 
-    scripts/run scripts/screenshots.py [--out docs/screenshots]
+    scripts/run scripts/screenshots.py [--out docs/screenshots] [--lang zh-CN]
 
 Starts `python -m app` on a free port with a throwaway data dir (CIFAR-10 from LAYERLAB_CIFAR10_DIR
 when set, else the bundled sample), drives the lab as a reader would, and waits for every map and
 chart to be drawn before each picture. The test run never writes these files; run this after a
-change to the page and look at the pictures before committing them.
+change to the page and look at the pictures before committing them. With --lang the browser asks
+for that language (Accept-Language) and each file name carries it (lab-zh-CN-light.png).
 """
 
 from __future__ import annotations
@@ -53,34 +54,39 @@ def example(page: Page, example_id: str) -> None:
     drawn(page)
 
 
-def shoot(base: str, out: Path) -> list[Path]:
+def shoot(base: str, out: Path, lang: str = "en") -> list[Path]:
     shots = []
+    suffix = "" if lang == "en" else f"-{lang}"
+
+    def name(stem: str, scheme: str = "") -> Path:  # lab-zh-CN-light.png; lab-light.png in English
+        return out / f"{stem}{suffix}{'-' + scheme if scheme else ''}.png"
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for scheme in ("light", "dark"):
-            context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme)
+            context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme, locale=lang)
             page = context.new_page()
             open_lab(page)
-            shots.append(out / f"builder-{scheme}.png")
+            shots.append(name("builder", scheme))
             page.screenshot(path=shots[-1])
             example(page, "10")
-            shots.append(out / f"lab-{scheme}.png")
+            shots.append(name("lab", scheme))
             page.screenshot(path=shots[-1])
             page.goto("/activations")
             page.wait_for_selector("[data-testid=activation-chart][data-series='3'] canvas")
-            shots.append(out / f"activations-{scheme}.png")
+            shots.append(name("activations", scheme))
             page.screenshot(path=shots[-1])
             context.close()
-        context = browser.new_context(viewport=VIEWPORT, base_url=base)
+        context = browser.new_context(viewport=VIEWPORT, base_url=base, locale=lang)
         page = context.new_page()
         page.add_init_script("document.addEventListener('DOMContentLoaded', () => document.head.append(Object.assign("
                              "document.createElement('style'), { textContent: '.top { position: static; }' })))")  # no sticky bar over an element
         open_lab(page)
         example(page, "1a")
-        shots.append(out / "example-1a.png")
+        shots.append(name("example-1a"))
         page.locator("#results").screenshot(path=shots[-1])
         example(page, "11")  # ceil_mode on (A) beside off (B)
-        shots.append(out / "compare.png")
+        shots.append(name("compare"))
         page.locator("#results").screenshot(path=shots[-1])
         open_lab(page, RECEPTIVE)
         last = page.locator("[data-testid=stage][data-index='4'] img.map[data-stage='4']")
@@ -90,15 +96,15 @@ def shoot(base: str, out: Path) -> list[Path]:
         last.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.3})
         page.locator("[data-testid=stage][data-index='0'] .rf-box").first.wait_for()
         page.evaluate("document.getElementById('stages').scrollLeft = 0")  # from the input on
-        shots.append(out / "receptive-field.png")
+        shots.append(name("receptive-field"))
         page.locator("#stages").screenshot(path=shots[-1])
         context.close()
-        shots += training(browser, base, out)
+        shots += training(browser, base, out, lang, suffix)
         browser.close()
     return shots
 
 
-def training(browser, base: str, out: Path) -> list[Path]:
+def training(browser, base: str, out: Path, lang: str, suffix: str) -> list[Path]:
     """/training after example 14 trained three epochs (Adam, batch 16) on the server's CIFAR-10."""
     config = {"epochs": 3, "batch_size": 16, "optimizer": "adam", "lr": 0.001}
     job_id = httpx.post(f"{base}/api/jobs", json=config).json()["job_id"]
@@ -107,12 +113,12 @@ def training(browser, base: str, out: Path) -> list[Path]:
         time.sleep(1)
     shots = []
     for scheme in ("light", "dark"):
-        context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme)
+        context = browser.new_context(viewport=VIEWPORT, base_url=base, color_scheme=scheme, locale=lang)
         page = context.new_page()
         page.goto("/training")
         page.locator("[data-testid=probe-maps][data-epoch='3']").wait_for(timeout=30_000)
         drawn(page)
-        shots.append(out / f"training-{scheme}.png")
+        shots.append(out / f"training{suffix}-{scheme}.png")
         page.screenshot(path=shots[-1], full_page=True)
         context.close()
     return shots
@@ -121,11 +127,12 @@ def training(browser, base: str, out: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--lang", default="en", help="the pages' language: en or zh-CN (the browser's Accept-Language)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     dataset = {"LAYERLAB_CIFAR10_DIR": os.environ["LAYERLAB_CIFAR10_DIR"]} if os.environ.get("LAYERLAB_CIFAR10_DIR") else {}
     with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "data", **dataset) as server:
-        for path in shoot(server.url, args.out):
+        for path in shoot(server.url, args.out, args.lang):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 

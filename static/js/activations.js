@@ -75,7 +75,7 @@ export function mountActivations(store, { setActivations }) {
       const cb = el("input", { type: "checkbox", value: e.type });
       cb.checked = selected.includes(e.type);
       cb.addEventListener("change", () => setActivations({
-        selected: cb.checked ? [...act().selected, e.type] : act().selected.filter((t) => t !== e.type) }));
+        selected: cb.checked ? [...act().selected, e.type] : act().selected.filter((type) => type !== e.type) }));
       return el("label", { class: "check" }, cb, ` ${e.type}`);
     }));
     $("act-params").replaceChildren(...entries.filter((e) => selected.includes(e.type)).flatMap((e) =>

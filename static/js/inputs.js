@@ -122,7 +122,7 @@ export function mountInputs(store, actions) {
     const split = $("cifar-split").value;
     const count = Math.max(1, Number($("cifar-count").value) || 1);
     commit(count === 1 ? { source: "cifar10", split, index } : { source: "cifar10_batch", split, start: index, count });
-    document.querySelectorAll(".thumb").forEach((t) => t.classList.toggle("picked", Number(t.dataset.index) === index));
+    document.querySelectorAll(".thumb").forEach((thumb) => thumb.classList.toggle("picked", Number(thumb.dataset.index) === index));
   }
 
   // ---- uploads ---------------------------------------------------------------------------------

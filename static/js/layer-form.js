@@ -8,10 +8,10 @@ import { t } from "./i18n.js";
 
 /** Text in a field → the JSON value torch takes, or throws a sentence. */
 function parseValue(param, text) {
-  const t = text.trim();
-  if (t === "") return undefined;
-  if (param.type === "padding" && (t === "same" || t === "valid")) return t;
-  const parts = t.split(/[,\s×x]+/).filter(Boolean);
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  if (param.type === "padding" && (trimmed === "same" || trimmed === "valid")) return trimmed;
+  const parts = trimmed.split(/[,\s×x]+/).filter(Boolean);
   const isPair = ["int_or_pair", "float_or_pair", "padding", "output_size"].includes(param.type);
   if (parts.length > 1 && !isPair) throw new Error(t("one number"));
   if (parts.length > 2) throw new Error(t("one number or two (h, w)"));
@@ -93,14 +93,14 @@ function jsonField(layer, name, set) {
   const area = el("textarea", { id, rows: 1, cols: 28, placeholder: t("torch init"), "data-param": `${name}-values` });
   area.value = Array.isArray(value) ? JSON.stringify(value) : "";
   area.addEventListener("change", () => {
-    const t = area.value.trim();
-    if (!t) {
+    const typed = area.value.trim();
+    if (!typed) {
       msg.textContent = "";
       set(name, (current) => (Array.isArray(current) ? undefined : current)); // a flag of the same name stays
       return;
     }
     try {
-      const v = JSON.parse(t);
+      const v = JSON.parse(typed);
       if (!Array.isArray(v)) throw new Error(t("expects a nested list"));
       msg.textContent = "";
       area.removeAttribute("aria-invalid");

@@ -62,7 +62,7 @@ export function lossChartView(store, uPlot) {
       return [step, loss.map(positive), emaDebiased(loss, smoothing).map(positive)];
     });
     const data = tables.length ? alignSeries(tables) : [[]];
-    const found = yRange(tables.flatMap((t) => t[1]), { ignoreOutliers, log });
+    const found = yRange(tables.flatMap((table) => table[1]), { ignoreOutliers, log });
     range = found && padded(found, log);
     chart.show([ids, log, state.order.length], (base) => ({
       ...base,
