@@ -453,6 +453,8 @@ class JobManager:
                     self._scan_queue = False
                     await asyncio.to_thread(self._schedule)  # a status read per job, and process starts
             except Exception as exc:  # a bad folder must not stop the watching of every other job
+                if isinstance(exc, RuntimeError) and "after shutdown" in str(exc):
+                    return  # the loop's threads are gone (it closes without the lifespan's stop()): nothing to watch with
                 if failing != repr(exc):  # reported once, not every tick while it lasts
                     log.exception("watching jobs failed; retrying every %.0f ms at most until it works again", MAX_BACKOFF_S * 1000)
                     failing = repr(exc)
