@@ -1,5 +1,6 @@
-"""On a phone (390 × 844, touch): no page scrolls sideways (the lab after a run, with its detail
-view open and a value tapped; /training after a short job; /activations; /docs; /learn)."""
+"""On a phone (390 × 844, touch): no page scrolls sideways (the lab after a run, with its detail view
+open and a value tapped; /training after a short job; /activations; /docs; /learn), and the lab's
+examples start folded."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def test_the_lab_after_a_run_with_the_detail_view_and_a_tapped_value(phone) -> N
     phone.goto(lab_url(CONV_BY_HAND))
     phone.get_by_test_id("stage").nth(1).wait_for()
     assert_fits(phone)
+    examples = phone.locator("details:has([data-testid=examples])")
+    assert not examples.evaluate("d => d.open")  # the long list starts closed on a phone; a tap opens it
+    examples.locator("summary").tap()
+    assert examples.evaluate("d => d.open")
     phone.get_by_test_id("trace-table").wait_for()
     phone.get_by_role("button", name="Inspect stage 1", exact=True).tap()
     detail = phone.get_by_test_id("stage-detail")

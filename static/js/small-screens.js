@@ -1,0 +1,16 @@
+// Small screens and keyboards, on every page. The skip link (first Tab stop) focuses its target
+// without touching location.hash, which the lab keeps its state in (a plain #run link would replace
+// the shared view). On a phone, long lists marked data-phone-closed (the lab's examples) start closed.
+
+const link = document.querySelector("a.skip-link");
+link?.addEventListener("click", (ev) => {
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  ev.preventDefault();
+  target.scrollIntoView({ block: "center" });
+  target.focus();
+});
+
+if (matchMedia("(max-width: 600px)").matches) {
+  for (const d of document.querySelectorAll("details[data-phone-closed]")) d.open = false;
+}
