@@ -65,7 +65,7 @@ export function mountDetail(store, actions) {
     zoom: el("div", { role: "group", "aria-label": t("Zoom"), class: "zoom", testid: "zoom" },
       ZOOMS.map((z) => el("button", { type: "button", "data-zoom": z, text: z === "fit" ? t("fit") : `${z}×`,
         onclick: () => actions.setDetail({ zoom: z }) }))),
-    normalize: el("select", { "aria-label": "Normalise", onchange: (e) => actions.setDetail({ normalize: e.target.value }) },
+    normalize: el("select", { "aria-label": t("Normalise"), onchange: (e) => actions.setDetail({ normalize: e.target.value }) },
       [["per_channel", t("per channel")], ["shared", t("shared")], ["fixed", t("fixed window")]].map(([v, text]) => el("option", { value: v, text }))),
     lo: el("input", { type: "number", step: "any", "aria-label": t("window low"), placeholder: t("low") }),
     hi: el("input", { type: "number", step: "any", "aria-label": t("window high"), placeholder: t("high") }),

@@ -30,7 +30,7 @@ export function accuracyView(store, uPlot) {
     const data = tables.length ? alignSeries(tables) : [[]];
     chart.show([ids, state.order.length], (base) => ({
       ...base,
-      series: [{ label: "epoch" },
+      series: [{ label: t("epoch") },
         ...ids.map((id) => ({ label: `${shortId(id)} ${t("test accuracy %")}`, stroke: runColor(state, id), width: 2,
           spanGaps: true, points: { show: true, size: 7 } }))],
       scales: { x: { time: false, range: (u, lo, hi) => [Math.min(0, lo), Math.max(1, hi)] }, y: { range: [0, 100] } },

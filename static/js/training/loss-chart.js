@@ -66,7 +66,7 @@ export function lossChartView(store, uPlot) {
     range = found && padded(found, log);
     chart.show([ids, log, state.order.length], (base) => ({
       ...base,
-      series: [{ label: "step" }, ...seriesOf(state, ids)],
+      series: [{ label: t("step") }, ...seriesOf(state, ids)],
       scales: {
         x: { time: false },
         y: { distr: log ? 3 : 1, log: 10, range: (u, lo, hi) => range ?? (log ? [0.1, 10] : [lo, hi]) },
