@@ -14,14 +14,16 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.datasets import ImageFolder
 
 from .cifar10 import CLASSES, Cifar10, Source, Split
+
+if TYPE_CHECKING:
+    from torchvision.datasets import ImageFolder
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ def _mapped(caches: dict[Split, Path]) -> dict[Split, torch.Tensor]:
 
 
 def load_folder(root: Path, cache_dir: Path | None) -> Cifar10:
+    from torchvision.datasets import ImageFolder  # imported here: torchvision is ~170 MB of a process that never loads a folder
+
     start = time.perf_counter()
     folders = {split: ImageFolder(str(root / split)) for split in Split}
     for split, folder in folders.items():

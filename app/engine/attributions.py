@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import torch
-from captum.attr import InputXGradient, IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
 
 from .errors import ArgumentError, EngineError, LayerError
 from .records import Mode, Trace
@@ -150,6 +149,9 @@ def attribute(
     if method is Method.INTEGRATED_GRADIENTS:
         _check_steps(trace, steps, max_elements)
     forward, net = forward_function(trace)
+    # Imported here: captum (with matplotlib) is ~30 MB of every server process's memory otherwise.
+    from captum.attr import InputXGradient, IntegratedGradients, LayerGradCam, Saliency
+
     x = trace.input.detach().clone().requires_grad_()  # Captum warns when it has to ask for the gradient itself
     with torch.enable_grad():
         if method is Method.SALIENCY:
@@ -172,5 +174,7 @@ def _on_input(values: torch.Tensor, x: torch.Tensor, method: Method) -> torch.Te
     if x.dim() != 4:
         return None
     if method is Method.GRAD_CAM:
+        from captum.attr import LayerAttribution
+
         return LayerAttribution.interpolate(values, tuple(x.shape[-2:]))  # (N, 1, H, W)
     return values.sum(1, keepdim=True)  # (N, 1, H, W)

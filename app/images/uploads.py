@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import torch
 from PIL import Image
-from torchvision.transforms import functional as TF
 
 from ..errors import NotFoundError
 from ..lru import ByteLRU
@@ -92,11 +92,15 @@ class UploadDirectory:
         pixels = self._decoded.get(key)
         if pixels is None:
             img = self._rgb(upload_id)
-            if grayscale:
-                img = TF.to_grayscale(img)
-            if resize is not None:
-                img = TF.resize(img, list(resize))
-            pixels = TF.pil_to_tensor(img).contiguous()  # ToTensor's layout: (C, H, W), rows contiguous
+            if grayscale or resize is not None:
+                # Imported when needed: torchvision is ~170 MB of a server process's memory.
+                from torchvision.transforms import functional as TF
+
+                img = TF.to_grayscale(img) if grayscale else img
+                img = TF.resize(img, list(resize)) if resize is not None else img
+            # ToTensor's steps: the pixels as (H, W, C) uint8, then (C, H, W) contiguous.
+            pixels = torch.from_numpy(np.array(img, np.uint8, copy=True)).view(img.height, img.width, len(img.getbands()))
+            pixels = pixels.permute(2, 0, 1).contiguous()
             self._decoded.put(key, pixels)
         return pixels.unsqueeze(0).to(torch.float32).div(255)  # (1, C, H, W), exactly TF.to_tensor's numbers
 
