@@ -39,7 +39,7 @@ RECEPTIVE = {"input": {"source": "cifar10", "split": "test", "index": 3},
 
 def drawn(page: Page) -> None:
     """Waits until every map on the page has loaded (or failed) and fonts are ready."""
-    page.wait_for_function("[...document.querySelectorAll('img.map')].every((i) => i.complete) && document.fonts.status === 'loaded'")
+    page.wait_for_function("() => [...document.querySelectorAll('img.map')].every((i) => i.complete) && document.fonts.status === 'loaded'")
 
 
 def open_lab(page: Page, state: dict | None = None) -> None:

@@ -60,9 +60,15 @@ export function lossSummaryView(store) {
   };
   store.subscribe(() => {
     if (timer) return;
-    const wait = Math.max(0, said + QUIET_MS - Date.now());
+    // Only a run still training is held to the quiet interval: a finished run's history, read in one go
+    // when the page opens, is said as soon as it is in, and so are a run's first numbers.
+    const s = store.state;
+    const id = s.shown.includes(s.focus) ? s.focus : s.shown.find((j) => s.series[j]?.step.length);
+    const training = ["queued", "running"].includes(s.jobs[id]?.status);
+    const first = !said || box.textContent === t("No loss yet.");
+    const wait = first || !training ? 0 : Math.max(0, said + QUIET_MS - Date.now());
     if (wait === 0) say();
     else timer = setTimeout(say, wait);
-  }, ["series", "epochs", "shown", "focus", "view"]);
+  }, ["series", "epochs", "shown", "focus", "view", "jobs"]);
   say();
 }
