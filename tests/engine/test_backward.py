@@ -116,7 +116,8 @@ def test_every_layer_type_gives_autograds_gradients_bit_for_bit(type_name: str) 
 def test_unpooling_with_its_pools_indices_gives_autograds_gradients() -> None:
     checked = []
 
-    @settings(max_examples=25, deadline=None)
+    # 80 draws: 25 once drew only 2 pools whose indices the unpool could take (the rest are refused sizes).
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(pool=layer_configs("MaxPool2d"), unpool=layer_configs("MaxUnpool2d"), x=inputs(True), seed=st.integers(0, 1000),
            train=st.booleans(), target_seed=st.integers(0, 1000))
     def check(pool: dict, unpool: dict, x: torch.Tensor, seed: int, train: bool, target_seed: int) -> None:
