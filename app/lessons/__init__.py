@@ -43,8 +43,15 @@ def all_lessons(folder: Path = LESSONS_DIR) -> list[Lesson]:
 
 
 def lesson(lesson_id: str, folder: Path = LESSONS_DIR) -> Lesson:
-    """One lesson by id; 404 for an id with no file."""
+    """One lesson by id; 404 for an id with no file, or a file that does not validate (left out of the list too)."""
     known = {p.stem: p for p in lesson_files(folder)}
     if lesson_id not in known:
         raise NotFoundError(f"No lesson {lesson_id!r}. The lessons are: {', '.join(sorted(known))}.")
-    return read_lesson(known[lesson_id])
+    try:
+        return read_lesson(known[lesson_id])
+    except (ValidationError, ValueError) as exc:
+        first = str(exc).strip().splitlines()
+        raise NotFoundError(
+            f"Lesson {lesson_id!r} is not available: its file does not validate ({' '.join(first[:3])}). "
+            "Fix app/lessons/" + f"{lesson_id}.json; tests/lessons/test_lessons.py says what is wrong."
+        ) from exc

@@ -47,3 +47,12 @@ def test_the_id_is_the_file_name_and_a_broken_file_is_left_out_of_the_list(tmp_p
     with caplog.at_level(logging.WARNING, logger="app.lessons"):
         assert [x.id for x in all_lessons(tmp_path)] == ["tiny"]
     assert "other.json left out" in caplog.text
+
+
+def test_a_broken_file_asked_for_by_id_is_a_404_saying_what_is_wrong(tmp_path: Path) -> None:
+    from app.errors import NotFoundError
+    from app.lessons import lesson as lesson_by_id
+
+    (tmp_path / "tiny.json").write_text(json.dumps(lesson(run=RUN, text={"en": "Only English", "zh-CN": " "})), encoding="utf-8")
+    with pytest.raises(NotFoundError, match="tiny.*does not validate.*zh-CN"):
+        lesson_by_id("tiny", tmp_path)
