@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # FastAPI's default pages load Swagger UI / ReDoc from a CDN; /docs is served locally instead
         redoc_url=None,
+        # One schema per model (Conv2dLayer, not Conv2dLayer-Input and -Output): a lesson answers the
+        # same layers a run takes, and a client generated from the spec should see one type for both.
+        separate_input_output_schemas=False,
     )
     install_error_handlers(app)
     # Added innermost first: every answer, refusals included, is timed and carries the headers.
