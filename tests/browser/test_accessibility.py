@@ -43,8 +43,8 @@ def test_training_after_a_short_job(page, cancel_left_running) -> None:  # noqa:
     assert "Best epoch" in summary.text_content() and "Trend: " in summary.text_content()
     # Opened again, the finished run's words come with its history, not after the quiet interval (4 s).
     page.reload()
-    page.wait_for_selector("body[data-ready=true]")
-    page.get_by_test_id("loss-summary").filter(has_text="step 20: loss").wait_for(timeout=2000)
+    page.wait_for_selector("[data-testid=loss-chart][data-points='20']")  # the history is in (however long that took)
+    page.get_by_test_id("loss-summary").filter(has_text="step 20: loss").wait_for(timeout=1000)
 
 
 @pytest.mark.parametrize("path", ["/activations", "/docs"])
