@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .backward import Backward
+from .backward import Backward, _all_ints  # the engine's own test of class-index targets
 from .losses import LOSSES
 from .records import Mode, Plan, Stage
 from .registry import REQUIRED
@@ -58,12 +58,6 @@ def loss_source(backward: Backward) -> str:
     )
     dtype = "long" if spec.class_targets and _all_ints(backward.target) else "float32"  # as the engine reads the target
     return f"loss = nn.{spec.name}({args})(y, torch.tensor({backward.target!r}, dtype=torch.{dtype}))"
-
-
-def _all_ints(nested: Any) -> bool:
-    if isinstance(nested, list):
-        return all(_all_ints(v) for v in nested)
-    return isinstance(nested, int) and not isinstance(nested, bool)
 
 
 def _uses_indices(plan: Plan) -> bool:
