@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 import torch
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from . import __version__
 from .api.errors import install_error_handlers
 from .api.limits import BodyLimit, ComputeGate
 from .api.main import api_router, compute_paths
+from .api.module_graph import module_urls
 from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
 from .datasets import Cifar10, load_cifar10, start_download
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=settings.web_dir / "templates")
     app.state.catalogues = Catalogues()  # the .po files compiled now, once
     install_i18n(app.state.templates, app.state.catalogues)
+    # {% for url in module_urls("js/main.js") %}: a page preloads its whole module graph in one round trip.
+    app.state.templates.env.globals["module_urls"] = partial(module_urls, settings.web_dir / "static")
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
     vendor = settings.web_dir / "node_modules"
     if vendor.is_dir():  # browser libraries installed by `npm ci` (see package.json)

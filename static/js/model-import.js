@@ -7,6 +7,7 @@
 import { ApiError } from "./api.js";
 import { busy, dropZone, el, byId as $ } from "./dom.js";
 import { t } from "./i18n.js";
+import { thousands } from "./numbers.js";
 
 const WEIGHTS = [".safetensors", ".pt", ".pth"];
 const GRAPH = [".onnx"];
@@ -83,7 +84,7 @@ export function mountImport({ api, open, imported }) {
     const box = $("import-result");
     box.hidden = !model;
     if (!model) { box.replaceChildren(); return; }
-    const facts = [model.name, t("{n} params", { n: model.params.toLocaleString("en-US") }), t("{n} layers", { n: model.layers.length }),
+    const facts = [model.name, t("{n} params", { n: thousands(model.params) }), t("{n} layers", { n: model.layers.length }),
       t("input {shape}", { shape: model.input_shape.join("×") }), t("from {source}", { source: model.source })].join(" · ");
     box.replaceChildren(...[
       el("p", { class: "summary", testid: "import-summary", text: t("Imported: {facts}", { facts }) }),

@@ -4,6 +4,7 @@
 
 import { el, byId as $ } from "./dom.js";
 import { t } from "./i18n.js";
+import { thousands } from "./numbers.js";
 
 /** The CIFAR-10 image a network meets first when the input in the lab does not fit it. */
 // Test image 3 of the bundled sample: a cat both shipped networks classify right (66 % and 85 %);
@@ -11,7 +12,7 @@ import { t } from "./i18n.js";
 const FIRST_IMAGE = { source: "cifar10", split: "test", index: 3 };
 
 const percent = (x) => `${(100 * x).toFixed(1)} %`;
-const big = (n) => (Number.isFinite(n) ? n.toLocaleString("en-US") : "?");
+const big = thousands;
 const sameSource = (a, b) => Boolean(a && b) && JSON.stringify(a) === JSON.stringify(b);
 
 /** What a picked network is, in the lab's terms: its layers, its weights ({ model_id } or a job's { job_id, epoch }), its input shape. */

@@ -4,9 +4,10 @@
 import { el, byId, icon, show } from "./dom.js";
 import { mapQuery } from "./api.js";
 import { t } from "./i18n.js";
+import { thousands } from "./numbers.js";
 
 const num = (v) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, ""));
-const big = (n) => n.toLocaleString("en-US");
+const big = thousands;
 
 const mapUrl = (url, view) => (url ? `${url}?${mapQuery(view)}` : null);
 

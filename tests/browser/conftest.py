@@ -27,6 +27,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(str(err))
 
 
+@pytest.fixture(autouse=True)
+def no_job_outlives_its_test(server: str) -> Iterator[None]:
+    """A job a test started (a lesson's 200-step run, a training page's click) is cancelled when the test
+    ends: left running on the shared server, it took a core from the tests after it and made their
+    timings (the lab's first paint, a page's load event) fail on a 2-core machine."""
+    yield
+    import httpx
+
+    with httpx.Client(base_url=server, timeout=10) as client:
+        for job in client.get("/api/jobs").json()["jobs"]:
+            if job["status"] in ("queued", "running"):
+                client.post(f"/api/jobs/{job['job_id']}/cancel")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():

@@ -9,7 +9,7 @@ import pytest
 from tests.browser.axe import axe_violations, describe
 from tests.browser.test_inspect import CONV_BY_HAND, open_detail
 from tests.browser.test_lab import open_lab
-from tests.browser.test_training import SMALL_NET, cancel_left_running, wait_status  # noqa: F401 (a fixture)
+from tests.browser.test_training import SMALL_NET, wait_status
 from tests.browser.training_page import open_dashboard, start
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ def test_the_lab_after_a_run_and_its_detail_view(page) -> None:
     assert_no_violations(page)
 
 
-def test_training_after_a_short_job(page, cancel_left_running) -> None:  # noqa: F811
+def test_training_after_a_short_job(page) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, batch_size=4, max_steps=20, epochs=1)
     wait_status(page, "succeeded")

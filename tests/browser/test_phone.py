@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.test_inspect import CONV_BY_HAND
 from tests.browser.test_lab import lab_url
-from tests.browser.test_training import SMALL_NET, cancel_left_running, wait_status  # noqa: F401 (a fixture)
+from tests.browser.test_training import SMALL_NET, wait_status
 from tests.browser.training_page import open_dashboard, start
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def test_the_lab_after_a_run_with_the_detail_view_and_a_tapped_value(phone) -> N
     assert detail.evaluate("d => d.scrollWidth <= d.clientWidth")
 
 
-def test_training_after_a_short_job(phone, cancel_left_running) -> None:  # noqa: F811
+def test_training_after_a_short_job(phone) -> None:
     open_dashboard(phone, SMALL_NET)
     start(phone, batch_size=4, max_steps=20, epochs=1)
     wait_status(phone, "succeeded")

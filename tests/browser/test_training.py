@@ -24,15 +24,6 @@ SMALL_NET = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 
              {"type": "MaxPool2d", "kernel_size": 4}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]
 
 
-@pytest.fixture
-def cancel_left_running(server: str):
-    """Jobs a test leaves running are cancelled, so the next test gets a free worker slot."""
-    yield
-    for job in httpx.get(f"{server}/api/jobs").json()["jobs"]:
-        if job["status"] not in FINAL:
-            httpx.post(f"{server}/api/jobs/{job['job_id']}/cancel")
-
-
 def points(page) -> int:
     return int(page.get_by_test_id("loss-chart").get_attribute("data-points") or 0)
 
@@ -46,7 +37,7 @@ def wait_status(page, status: str, timeout: float = 60_000) -> None:
     page.locator(f"[data-testid=job-status][data-status={status}]").wait_for(timeout=timeout)
 
 
-def test_short_job_curve_grows_and_succeeds(page, server: str, cancel_left_running) -> None:
+def test_short_job_curve_grows_and_succeeds(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     job_id = start(page, batch_size=4, max_steps=60, epochs=1)
     seen = set()
@@ -68,7 +59,7 @@ def test_short_job_curve_grows_and_succeeds(page, server: str, cancel_left_runni
     assert page.get_by_test_id("runs-list").locator(f"li[data-job='{job_id}']").count() == 1
 
 
-def test_layer_health_draws_beside_the_loss(page, server: str, cancel_left_running) -> None:
+def test_layer_health_draws_beside_the_loss(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, batch_size=4, max_steps=40, epochs=1, health_every=5)
     wait_status(page, "succeeded")
@@ -94,7 +85,7 @@ def test_layer_health_draws_beside_the_loss(page, server: str, cancel_left_runni
     assert hists.nth(1).locator(".bars span").count() == 30
 
 
-def test_form_defaults_are_the_apis(page, server: str, cancel_left_running) -> None:
+def test_form_defaults_are_the_apis(page, server: str) -> None:
     """Example 14, SGD lr 0.01, batch 64, one epoch: the form starts what an empty POST /api/jobs starts."""
     open_dashboard(page)
     assert page.get_by_test_id("train-layer").count() == 9
@@ -104,7 +95,7 @@ def test_form_defaults_are_the_apis(page, server: str, cancel_left_running) -> N
     assert config(from_form) == config(from_api)
 
 
-def test_smoothing_log_scale_and_outliers(page, server: str, cancel_left_running) -> None:
+def test_smoothing_log_scale_and_outliers(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, batch_size=8, max_steps=40)
     wait_status(page, "succeeded")
@@ -119,7 +110,7 @@ def test_smoothing_log_scale_and_outliers(page, server: str, cancel_left_running
     assert points(page) == 40
 
 
-def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
+def test_cancel_a_long_job(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, batch_size=2, epochs=50)
     wait_status(page, "running")
@@ -138,7 +129,7 @@ def test_cancel_a_long_job(page, server: str, cancel_left_running) -> None:
     assert points(page) == stopped_at
 
 
-def test_probe_scrubber_shows_each_checkpoint(page, server: str, cancel_left_running) -> None:
+def test_probe_scrubber_shows_each_checkpoint(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, epochs=2)  # checkpoints 0 (untrained), 1 and 2
     wait_status(page, "succeeded")
@@ -160,7 +151,7 @@ def test_probe_scrubber_shows_each_checkpoint(page, server: str, cancel_left_run
     assert page.get_by_test_id("confusion").locator("tbody tr").count() == 10
 
 
-def test_runs_overlaid(page, server: str, cancel_left_running) -> None:
+def test_runs_overlaid(page, server: str) -> None:
     open_dashboard(page, SMALL_NET)
     for box in page.get_by_test_id("runs-list").get_by_role("checkbox").all():
         box.uncheck()  # only this test's runs on the chart
@@ -198,7 +189,7 @@ def test_refusals_shown_where_they_belong(page, server: str) -> None:
     assert len(httpx.get(f"{server}/api/jobs").json()["jobs"]) == jobs_before
 
 
-def test_numbers_when_uplot_is_missing(page, server: str, cancel_left_running) -> None:
+def test_numbers_when_uplot_is_missing(page, server: str) -> None:
     page.allowed_errors.append("uPlot")
     page.allow_failed_request("net::ERR_FAILED", "/vendor/uplot/")
     page.route("**/vendor/uplot/**", lambda route: route.abort())

@@ -3,8 +3,9 @@
 
 import { byId } from "../dom.js";
 import { t } from "../i18n.js";
+import { thousands } from "../numbers.js";
 
-const count = (n) => n.toLocaleString("en-US");
+const count = thousands;
 
 /** The sentence for a dataset answer { source, splits }. */
 export function dataSentence({ source, splits }) {

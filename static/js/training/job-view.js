@@ -6,6 +6,7 @@ import { shortId } from "./chart-kit.js";
 import { chosenEpoch, TERMINAL } from "./state.js";
 import { t } from "../i18n.js";
 import { statusText } from "./status.js";
+import { thousands } from "../numbers.js";
 
 function facts(job, series) {
   // The worker says how many steps it will take once it has the data: in its `running` status
@@ -15,7 +16,7 @@ function facts(job, series) {
   const parts = [total ? t("step {done} of {total}", { done, total }) : t("step {done}", { done })];
   if (series?.epoch.length) parts.push(t("epoch {n} of {total}", { n: series.epoch.at(-1), total: job.config.epochs }));
   const ips = series?.imagesPerSecond.slice(-20); // the mean of recent steps: one step's figure jitters
-  if (ips?.length) parts.push(t("{n} images/s", { n: Math.round(ips.reduce((a, b) => a + b, 0) / ips.length).toLocaleString("en") }));
+  if (ips?.length) parts.push(t("{n} images/s", { n: thousands(ips.reduce((a, b) => a + b, 0) / ips.length) }));
   const left = job.status === "running" && series && eta(series.step, series.time, total);
   if (left) parts.push(t("about {time} left", { time: formatDuration(left.secondsLeft) }));
   return { text: parts.join(" · "), done, total };
