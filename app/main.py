@@ -24,6 +24,7 @@ from .api.module_graph import module_urls
 from .api.security import SecurityHeaders, install_cors
 from .api.timing import ServerTiming
 from .datasets import Cifar10, load_cifar10, start_download
+from .engine.plan import warm_meta_kernels
 from .i18n import Catalogues, install_i18n
 from .images import UploadDirectory, set_pixel_limit
 from .jobs.manager import JobManager
@@ -68,12 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs = JobManager(services, weights=app.state.models)
         await app.state.jobs.start()
         pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))
+        # The first meta-device Linear imports torch._dynamo (~2.5 s): done now, off the loop, not in
+        # the first GET /api/models a visitor's page makes.
+        warming = asyncio.create_task(asyncio.to_thread(warm_meta_kernels))
         keep_startup_objects_out_of_collections()  # last: what start-up made lives as long as the process
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
         try:
             yield
         finally:
             pruning.cancel()
+            with suppress(Exception):
+                await warming
             with suppress(asyncio.CancelledError):
                 await pruning
             await app.state.jobs.stop()

@@ -158,6 +158,14 @@ class _PlanKey:
     layers: list[LayerConfig] = field(compare=False, hash=False)
 
 
+@functools.cache  # once a process
+def warm_meta_kernels() -> None:
+    """Run the meta kernels whose first call imports torch's compiler stack: Linear on the meta device
+    goes through the Python decomposition of addmm, which imports torch._dynamo (2.4–2.7 s on 2 cores).
+    The server calls this on a thread at start-up, so the first page's network list does not wait for it."""
+    _make_plan((1, 4), [{"type": "Linear", "in_features": 4, "out_features": 2}], max_elements=64, training=False)
+
+
 def make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int, training: bool = False) -> Plan:
     """Infer every stage on the meta device; raise :class:`LayerError` where torch would refuse.
 
