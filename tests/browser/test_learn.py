@@ -116,7 +116,11 @@ def test_a_shared_step_opens_directly_and_in_chinese(page) -> None:
 def test_the_training_lesson_opens_the_training_page_with_a_short_job(page) -> None:
     page.goto("/learn/first-training/4")
     expect_step(page, "Train it")
-    page.locator("#step-link").click()
+    link = page.locator("#step-link")
+    before = link.bounding_box()
+    page.locator("#stages [data-testid=stage]").last.wait_for()  # the step's run, drawn after its text
+    assert link.bounding_box()["y"] == before["y"]  # the link did not move under the reader's finger
+    link.click()
     page.wait_for_url("**/training?job=*")
     expect(page.locator("#f-max_steps")).to_have_value("200")
     expect(page.locator("#f-batch_size")).to_have_value("32")
