@@ -68,13 +68,17 @@ ensure_frontend() {
 
 ensure_chromium() {
     # Browser tests drive Debian's Chromium; Playwright's own browser download cannot work here.
-    if [ ! -x /usr/bin/chromium ]; then
+    # fonts-wqy-zenhei: a CJK font, without which Chinese pages screenshot as empty boxes.
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -d /usr/share/fonts/truetype/wqy ] || missing+=(fonts-wqy-zenhei)
+    if [ "${#missing[@]}" -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-            log "installing chromium from Debian's packages"
+            log "installing ${missing[*]} from Debian's packages"
             apt-get update -qq >/dev/null
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
         else
-            log "chromium is missing and cannot be installed here (not root or no apt-get)"
+            log "${missing[*]} missing and cannot be installed here (not root or no apt-get)"
         fi
     fi
 }
