@@ -1,7 +1,8 @@
 // One step of a lesson on /learn: its text, its state run through POST /api/pipeline/run (the stages
 // drawn by the lab's own results.js, so every number is torch's), the value it points at, and
 // predict-then-reveal: the learner's answer is checked by POST /api/lessons/{id}/steps/{n}/check and
-// the stages stay hidden until the answer is right or asked for.
+// only what gives the answer away stays hidden until the answer is right or asked for (the stages
+// before it, the input first, are there to reason from).
 
 import { t, lang } from "./i18n.js";
 import { api } from "./api.js";
@@ -48,6 +49,45 @@ function markSelection(select) {
   }
 }
 
+/**
+ * What a prediction hides until it is revealed: the forward stages from `from` on (a stage shows its
+ * shape, values and parameter count, and the next one its input shape), the gradients, the loss.
+ * The stages before it, the input first, stay: they are what the learner reasons from.
+ */
+export function concealed(predict, lastStage) {
+  if (!predict) return { from: Infinity, grads: false, loss: false };
+  switch (predict.answer) {
+    case "grad":
+    case "loss":
+      return { from: Infinity, grads: true, loss: true };
+    case "params":
+      return { from: 1, grads: true, loss: false }; // every layer's card shows its parameter count
+    default: // shape, value, indices: of one stage, the last when none is named
+      return { from: predict.stage ?? lastStage, grads: true, loss: false };
+  }
+}
+
+let revealed = true; // false while the step on screen waits for its prediction
+
+function conceal(step, answer) {
+  const hide = concealed(step.predict, answer.layers.length);
+  const mark = (node) => node.setAttribute("data-concealed", "");
+  for (const node of byId("stages").children) if (Number(node.dataset.index) >= hide.from) mark(node);
+  if (hide.grads) ["grad-stages", "grad-label"].forEach((id) => mark(byId(id)));
+  if (hide.loss) mark(byId("step-loss"));
+  const count = byId("stages").querySelectorAll("[data-concealed]").length;
+  const note = byId("step-concealed");
+  note.hidden = count === 0;
+  note.textContent = hide.from === 0 ? t("The stages are hidden until you answer.")
+    : t("Stages from {k} on are hidden until you answer.", { k: hide.from });
+}
+
+function reveal() {
+  revealed = true;
+  for (const node of byId("step-run").querySelectorAll("[data-concealed]")) node.removeAttribute("data-concealed");
+  byId("step-concealed").hidden = true;
+}
+
 function stagesOf(answer, backward) {
   const row = stageRow(answer, VIEW, false, backward);
   for (const node of row) node.querySelector('[data-testid="open-detail"]')?.remove(); // the detail view lives in the lab
@@ -65,6 +105,7 @@ function draw(answer, step) {
   loss.hidden = answer.loss === null || answer.loss === undefined;
   if (!loss.hidden) loss.textContent = `loss = ${answer.loss.toPrecision(5)}`;
   markSelection(step.select);
+  if (!revealed) conceal(step, answer);
 }
 
 function verdict(kind, head, result) {
@@ -79,13 +120,12 @@ function setupPredict(lesson, n, step) {
   const form = byId("predict");
   const input = byId("predict-input");
   const showAnswer = byId("predict-show");
-  const reveal = () => (byId("step-run").hidden = false);
   const predict = step.predict;
   form.hidden = !predict;
   showAnswer.hidden = true;
   input.value = "";
   input.removeAttribute("aria-invalid");
-  byId("step-run").hidden = Boolean(predict);
+  revealed = !predict;
   if (!predict) return;
   byId("predict-question").textContent = inLanguage(predict.question);
   byId("predict-help").textContent = predict.answer === "shape" ? t("A shape: whole numbers, e.g. 1, 6, 32, 32.")
@@ -138,6 +178,7 @@ export async function showStep(lesson, n) {
   for (const id of ["stages", "grad-stages"]) byId(id).replaceChildren();
   byId("step-loss").hidden = true;
   byId("grad-label").hidden = true;
+  byId("step-concealed").hidden = true;
   setupPredict(lesson, n, step);
   if (!step.run) return;
   try {

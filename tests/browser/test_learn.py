@@ -49,15 +49,20 @@ def test_a_lesson_walked_with_the_keyboard_predicting_wrong_then_right(page) -> 
     page.wait_for_url("**/learn/conv-by-hand/2")
     expect_step(page, "How big is the output?")
     tab_to(page, "[data-testid=predict-input]")
-    assert not page.locator("#step-run").is_visible()  # nothing shown before the prediction
+    stages = page.locator("#stages [data-testid=stage]")
+    expect(stages.first).to_be_visible()  # the input to reason from; only the answer's stage hidden
+    assert stages.first.get_attribute("data-shape") == "1x1x5x5"
+    expect(stages.nth(1)).to_be_hidden()
+    expect(page.get_by_test_id("step-concealed")).to_have_text("Stages from 1 on are hidden until you answer.")
     verdict = answer(page, "1, 1, 5, 5")
     assert "Not quite" in verdict and "(1, 1, 5, 5)" in verdict
-    assert not page.locator("#step-run").is_visible()
+    expect(stages.nth(1)).to_be_hidden()
     verdict = answer(page, "1×1×3×3")
     assert "Right: torch gives (1, 1, 3, 3)." in verdict
     assert "⌊(5 + 0 − 3) / 1⌋ + 1 = 3" in verdict  # the explanation, and the engine's formula with its numbers:
     assert "H, W: ⌊(5 + 2·0 − 1·(3 − 1) − 1) / 1⌋ + 1 = 3" in verdict
-    stages = page.locator("#stages [data-testid=stage]")
+    expect(stages.nth(1)).to_be_visible()
+    expect(page.get_by_test_id("step-concealed")).to_be_hidden()
     assert stages.count() == 2 and stages.nth(1).get_attribute("data-shape") == "1x1x3x3"
 
     tab_to(page, "#step-next")
@@ -111,6 +116,30 @@ def test_a_shared_step_opens_directly_and_in_chinese(page) -> None:
     page.get_by_test_id("predict-input").fill("10")
     page.get_by_test_id("predict-reveal").click()
     page.get_by_test_id("predict-verdict").get_by_text("正确：torch 给出的是 10。").wait_for()
+
+
+def test_a_value_prediction_shows_its_input_and_hides_its_answer(page) -> None:
+    page.goto("/learn/conv-by-hand/3")  # the top-left value of a Conv2d's output
+    expect_step(page, "One value by hand")
+    stages = page.locator("#stages [data-testid=stage]")
+    expect(stages.first).to_be_visible()
+    expect(stages.first.locator("table.matrix td").first).to_have_text("1")  # the input's values, before the reveal
+    expect(stages.nth(1)).to_be_hidden()
+    page.get_by_test_id("predict-input").fill("10")
+    page.get_by_test_id("predict-reveal").click()
+    expect(stages.nth(1)).to_be_visible()
+    expect(page.locator("#stages .stage.selected td.picked")).to_have_text("10")
+
+
+def test_a_gradient_prediction_shows_the_forward_pass_and_hides_the_gradients(page) -> None:
+    page.goto("/learn/activations/3")
+    page.locator("#stages [data-testid=stage]").nth(1).wait_for()  # the forward stages, all of them
+    expect(page.locator("#grad-stages")).to_be_hidden()
+    expect(page.locator("#step-loss")).to_be_hidden()
+    page.get_by_test_id("predict-input").fill("99")
+    page.get_by_test_id("predict-reveal").click()
+    page.get_by_test_id("predict-show").click()
+    expect(page.locator("#grad-stages [data-testid=stage]").first).to_be_visible()
 
 
 def test_the_training_lesson_opens_the_training_page_with_a_short_job(page) -> None:
