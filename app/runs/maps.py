@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 
 import torch
 
@@ -82,6 +83,11 @@ class StageMaps:
         """Stage k of run ``run_id`` drawn as ``query`` asks; raises NotFoundError, or RenderError for a bad sample."""
         return self._draw(run_id, k, query)[0]
 
+    def drawn_png(self, run_id: str, k: int, query: MapQuery) -> bytes | None:
+        """The map's PNG when it is already drawn, else None; never waits nor draws (safe on the event loop)."""
+        known = self._known(run_id, k, query)
+        return known[0] if isinstance(known, tuple) else None
+
     def layout(self, run_id: str, k: int, query: MapQuery) -> MapLayout:
         """Where each value of stage k sits in :meth:`png`'s picture for the same query."""
         return self._draw(run_id, k, query)[1]
@@ -92,23 +98,38 @@ class StageMaps:
 
         def seen(run: RunStart, k: int, tensor: torch.Tensor, stats: Stats) -> None:
             key = self._key(run.run_id, run.request, k, query)
-            with self._lock:
-                if self._maps.get(key) is not None or key in self._drawing:
-                    return
-                self._drawing[key] = mine = Future()
-            picture = lambda: _render(tensor, stats, run.from_image, query)  # noqa: E731
-            self._threads.submit(self._finish, key, mine, picture)
+            self._submit(key, lambda: _render(tensor, stats, run.from_image, query))
 
         return seen
 
+    def grads_alongside(self, result: RunResult, query: MapQuery) -> None:
+        """Starts drawing every gradient map of a run that has them on the drawing threads and returns at once:
+        they are drawn while the run's answer is written and sent, and a map asked for meanwhile waits for its draw."""
+        if result.trace.grads is None:
+            return
+        grad_query = replace(query, of=MapOf.GRAD)
+        for k in range(len(result.trace.stages) + 1):
+            self._submit((result.run_id, k, grad_query), partial(_render_stage, result, k, grad_query))
+
+    def _submit(self, key: Key, picture: Callable[[], Drawn]) -> None:
+        """Draws ``picture`` on a drawing thread unless that map is drawn or being drawn already."""
+        with self._lock:
+            if self._maps.get(key) is not None or key in self._drawing:
+                return
+            self._drawing[key] = mine = Future()
+        self._threads.submit(self._finish, key, mine, picture)
+
     def draw_ahead(self, result: RunResult, query: MapQuery) -> None:
         """Draws every stage of a run that just answered (and its gradients, when it has them), so its maps
-        are ready (or under way) when asked for; a map drawn alongside the run is not drawn again."""
+        are ready (or under way) when asked for; a map drawn or being drawn already is left alone."""
         kinds = [MapOf.OUTPUT, MapOf.GRAD] if result.trace.grads is not None else [MapOf.OUTPUT]
         for of in kinds:
             for k in range(len(result.trace.stages) + 1):
+                map_query = replace(query, of=of)
+                if self._known(result.run_id, k, map_query) is not None:
+                    continue  # drawn, or being drawn alongside the run: no waiting here for it
                 try:
-                    self._draw_of(result, k, replace(query, of=of))
+                    self._draw_of(result, k, map_query)
                 except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
                     log.debug("not drawn ahead: %s", exc)
                     return

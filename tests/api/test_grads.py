@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 import numpy as np
@@ -146,3 +147,33 @@ def test_a_malformed_backward_is_a_validation_422(client: TestClient, backward: 
     r = client.post("/api/pipeline/run", json={"input": TENSOR, "layers": SMALL, "backward": backward})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][:2] == ["body", "backward"]
+
+
+def test_gradient_maps_drawn_alongside_a_run_are_the_maps_drawn_when_asked(settings, monkeypatch) -> None:
+    """draw_maps=true starts every gradient map before the answer is written (each drawn once, none after the
+    answer), and a map asked for is that drawing: the same PNG a run without draw_maps draws when asked."""
+    from app.main import create_app
+
+    import app.runs.maps as maps_module
+
+    drawn: list[str] = []  # the thread each gradient map was drawn on
+    real = maps_module._render_stage
+
+    def render(result, k, query):
+        drawn.append(threading.current_thread().name.split("_")[0] if query.of is maps_module.MapOf.GRAD else "not a gradient")
+        return real(result, k, query)
+
+    monkeypatch.setattr(maps_module, "_render_stage", render)
+    body = {"input": CIFAR, "layers": [*SMALL[:-1], {"type": "Linear", "out_features": 10}], "seed": 3, "backward": LABEL}
+    view = {"colormap": "auto", "normalize": "per_channel"}
+    pngs = {}
+    for draw_maps in (True, False):
+        with TestClient(create_app(settings.model_copy(update={"data_dir": settings.data_dir / str(draw_maps)}))) as client:
+            drawn.clear()
+            answer = client.post("/api/pipeline/run", params={"draw_maps": str(draw_maps).lower(), **view}, json=body).json()
+            urls = [answer["input"]["grad"]["image_url"]] + [layer["grad"]["image_url"] for layer in answer["layers"]]
+            pngs[draw_maps] = [client.get(u, params=view) for u in urls]
+            assert all(r.status_code == 200 and r.headers["content-type"] == "image/png" for r in pngs[draw_maps])
+            # every gradient map once: on the drawing threads alongside the run, or on the server's thread pool when asked for
+            assert len(drawn) == len(urls) and {n.startswith("layerlab-maps") for n in drawn} == {draw_maps}, drawn
+    assert [r.content for r in pngs[True]] == [r.content for r in pngs[False]]

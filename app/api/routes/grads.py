@@ -15,7 +15,7 @@ from ...runs.export import npy_bytes
 from ...runs.maps import MapOf
 from ..deps import MapsDep, RunsDep
 from ..schemas import MapLayoutResponse, map_layout_response
-from .runs import _HEADERS, _PNG, Layer, MapQueryDep, Stage, _sample_error
+from .runs import _HEADERS, _PNG, Layer, MapQueryDep, Stage, _sample_error, map_png
 
 router = APIRouter(prefix="/api/runs", tags=["gradients"])
 
@@ -26,12 +26,8 @@ _NO_GRADS = {404: {"description": "Unknown run, no such stage, or a run made wit
 
 @router.get("/{run_id}/grads/{k}.png", response_class=Response, responses=_PNG | _NO_GRADS,
             summary="∂L/∂ stage k's output as a map (diverging palette, white at 0)")
-def grad_map(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep) -> Response:
-    try:
-        png = maps.png(run_id, k, replace(query, of=MapOf.GRAD))
-    except RenderError as exc:
-        raise _sample_error(exc) from exc
-    return Response(png, media_type="image/png", headers=_HEADERS)
+async def grad_map(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep) -> Response:
+    return await map_png(maps, run_id, k, replace(query, of=MapOf.GRAD))
 
 
 @router.get("/{run_id}/grads/{k}/layout", responses=_NO_GRADS, summary="Where each value of stage k's gradient sits in its map")

@@ -25,6 +25,7 @@ def run(
                                      "the moment its stage exists, so the maps a page asks for next are ready sooner.")] = False,
 ) -> Response:
     result = runs.run(request, maps.alongside(query) if draw_maps else None)
-    if draw_maps:  # a cached run, and gradients' maps: drawn after answering
-        background.add_task(maps.draw_ahead, result, query)
+    if draw_maps:
+        maps.grads_alongside(result, query)  # the gradients' maps: drawn while the answer is written
+        background.add_task(maps.draw_ahead, result, query)  # a cached run's maps: drawn after answering
     return run_json(result)  # RunResponse's fields, written by orjson (app/api/run_answer.py)
