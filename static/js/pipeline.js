@@ -5,6 +5,7 @@
 import { el, allByTestId } from "./dom.js";
 import { layerFields } from "./layer-form.js";
 import { t } from "./i18n.js";
+import { onPhone } from "./small-screens.js";
 
 /** Fills a <select> with every layer type of the catalogue, grouped by category. */
 export function typeOptions(select, catalogue, value = "Conv2d") {
@@ -42,6 +43,13 @@ const removed = (layers, i) => layers.filter((_, k) => k !== i);
 const duplicated = (layers, i) => [...layers.slice(0, i + 1), structuredClone(layers[i]), ...layers.slice(i + 1)];
 const replaced = (layers, i, layer) => layers.map((l, k) => (k === i ? layer : l));
 
+/** A layer's arguments in one line, as torch names them: what a folded card shows. */
+export function argumentsLine(layer) {
+  const value = (v) => (Array.isArray(v) && JSON.stringify(v).length > 16 ? "[…]" : JSON.stringify(v)); // a weight tensor: elided
+  const args = Object.entries(layer).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${value(v)}`);
+  return args.length ? args.join(", ") : t("torch's defaults");
+}
+
 /**
  * Mounts the editor of `state[which]` ("layers" or "compare") into the <ol> `list`; `name` prefixes
  * labels ("Pipeline B"). Returns { add(type) }.
@@ -49,6 +57,9 @@ const replaced = (layers, i, layer) => layers.map((l, k) => (k === i ? layer : l
 export function mountPipelineEditor(store, actions, which, list, name = "") {
   const prefix = name ? `${name} ` : "";
   let cards = []; // [{ layer, n, item }] as on screen: a card is rebuilt only when its layer or place changed
+  // On a phone a card's documentation and fields fold under a one-line summary of its arguments; the
+  // layers unfolded by the learner (or just added) stay unfolded when the cards are rebuilt.
+  const unfolded = new WeakSet();
   const layers = () => store.state[which] || [];
   const setLayers = (next) => actions.setPipeline(which, next);
 
@@ -70,7 +81,9 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
       const v = typeof value === "function" ? value(next[param]) : value;
       if (v === undefined) delete next[param];
       else next[param] = v;
+      if (unfolded.has(entry.layer)) unfolded.add(next);
       entry.layer = next;
+      summary.textContent = argumentsLine(next);
       setLayers(replaced(layers(), i, next));
     };
     const select = el("select", { testid: "layer-type", "aria-label": t("{what} type", { what }) },
@@ -85,11 +98,14 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
       btn(t("Dup"), t("Dup: duplicate {what}", { what }), () => setLayers(duplicated(layers(), i))),
       btn("✕", t("Remove {what}", { what }), () => setLayers(removed(layers(), i))));
     const fields = info ? layerFields(layer, info, set) : [el("span", { text: t("Unknown layer type {type}", { type: layer.type }) })];
+    const summary = el("summary", { testid: "layer-summary", text: argumentsLine(layer) });
+    const body = el("details", { class: "card-body", open: !onPhone() || unfolded.has(layer) }, summary,
+      el("p", { class: "doc", text: info ? info.doc : "" }),
+      el("div", { class: "fields" }, fields));
+    body.addEventListener("toggle", () => (body.open ? unfolded.add(entry.layer) : unfolded.delete(entry.layer)));
     entry.item = el("li", { class: "layer-card", testid: "layer-card", tabindex: 0,
       "aria-label": t("{what}: {type}. Alt+Up or Alt+Down moves it.", { what: what[0].toUpperCase() + what.slice(1), type: layer.type }) },
-      el("div", { class: "card-head" }, el("span", { class: "pos", text: String(i + 1) }), select, tools),
-      el("p", { class: "doc", text: info ? info.doc : "" }),
-      el("div", { class: "fields" }, fields),
+      el("div", { class: "card-head" }, el("span", { class: "pos", text: String(i + 1) }), select, tools), body,
       el("div", { class: "error", testid: "error", role: "alert", hidden: true }));
     entry.item.addEventListener("keydown", (ev) => {
       if (ev.target !== entry.item) return;
@@ -130,7 +146,9 @@ export function mountPipelineEditor(store, actions, which, list, name = "") {
   render(store.state, [which, "catalogue"]);
   return {
     add(type) {
-      setLayers([...layers(), newLayer(type, layers(), store.state.catalogue)]);
+      const layer = newLayer(type, layers(), store.state.catalogue);
+      unfolded.add(layer); // its fields are what the learner sets next
+      setLayers([...layers(), layer]);
       const all = allByTestId(list, "layer-card");
       all[all.length - 1].focus();
     },

@@ -1,6 +1,10 @@
 // Small screens and keyboards, on every page. The skip link (first Tab stop) focuses its target
 // without touching location.hash, which the lab keeps its state in (a plain #run link would replace
-// the shared view). On a phone, long lists marked data-phone-closed (the lab's examples) start closed.
+// the shared view). On a phone, long lists marked data-phone-closed (the lab's examples) start closed;
+// scripts that build folds later (the pipeline's layer cards) ask onPhone().
+
+/** True on a phone-sized screen: the width under which long lists start folded. */
+export const onPhone = () => matchMedia("(max-width: 600px)").matches;
 
 const link = document.querySelector("a.skip-link");
 link?.addEventListener("click", (ev) => {
@@ -11,6 +15,6 @@ link?.addEventListener("click", (ev) => {
   target.focus();
 });
 
-if (matchMedia("(max-width: 600px)").matches) {
+if (onPhone()) {
   for (const d of document.querySelectorAll("details[data-phone-closed]")) d.open = false;
 }
