@@ -148,6 +148,11 @@ def test_probe_scrubber_shows_each_checkpoint(page, server: str) -> None:
     assert page.get_by_test_id("filter-image").count() == 3
     page.wait_for_function("els => els.every((i) => i.complete && i.naturalWidth > 0)",
                            arg=page.get_by_test_id("filter-image").element_handles())
+    for width in (1024, 1280):  # every checkpoint's card whole inside the panel, none cut at its right edge
+        page.set_viewport_size({"width": width, "height": 800})
+        cut = page.get_by_test_id("filters").evaluate("""box => { const edge = box.getBoundingClientRect().right;
+            return [...box.children].filter((c) => c.getBoundingClientRect().right > edge + 0.5).length + (box.scrollWidth > box.clientWidth); }""")
+        assert cut == 0, f"{cut} filter cards cut at {width} px"
     assert page.get_by_test_id("confusion").locator("tbody tr").count() == 10
 
 
