@@ -35,6 +35,7 @@ EXAMPLE_14: list[Json] = [  # the classic CIFAR-10 network: 145,578 parameters
     {"type": "Linear", "in_features": 64, "out_features": 10},
 ]
 EXAMPLE_14_PARAMS = 145_578
+TRAINING_TITLE = "The classic CIFAR-10 network"
 
 
 def _tensor(data: Any, shape: list[int] | None = None) -> Json:

@@ -10,9 +10,11 @@ import ipaddress
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..i18n import choose_locale
+from ..i18n.data import Words
 from ..jobs.manager import JobManager
 from ..models.home import WeightsHome
 from ..runs import RunResult, RunStore, StageMaps
@@ -23,6 +25,14 @@ from ..settings import Settings
 
 async def get_services(request: Request) -> Services:
     return request.app.state.services
+
+
+async def get_words(request: Request, response: Response) -> Words:
+    """Data text in the request's language, negotiated as the pages are (?lang=, cookie, Accept-Language, English)."""
+    locale = choose_locale(request)
+    response.headers["Content-Language"] = locale.value
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return Words(locale, request.app.state.catalogues[locale].messages)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -48,6 +58,7 @@ async def get_models(request: Request) -> WeightsHome:
 ServicesDep = Annotated[Services, Depends(get_services)]
 ModelsDep = Annotated[WeightsHome, Depends(get_models)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+WordsDep = Annotated[Words, Depends(get_words)]
 RunsDep = Annotated[RunStore, Depends(get_runs)]
 MapsDep = Annotated[StageMaps, Depends(get_maps)]
 AttributionsDep = Annotated[AttributionStore, Depends(get_attributions)]

@@ -8,6 +8,7 @@ import { el, byId as $, show } from "./dom.js";
 import { describe } from "./field-words.js";
 import { cellField, spatialStages, upsampledSpan } from "./attribution-cells.js";
 import { t } from "./i18n.js";
+import { classWord } from "./class-words.js";
 
 const pct = (p) => `${(100 * p).toFixed(1)}%`;
 
@@ -169,7 +170,7 @@ export function mountAttribution(store, actions) {
 
   async function loadClassNames(state) {
     if (state.attribution.classes || !String(state.input.source).startsWith("cifar10")) return;
-    try { actions.setAttribution({ classes: (await api.cifar()).classes }); } catch (err) { /* indices only */ }
+    try { actions.setAttribution({ classes: (await api.cifar()).classes.map(classWord) }); } catch (err) { /* indices only */ }
   }
 
   let controls = "";

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { busy, dropZone, el, byId as $ } from "./dom.js";
 import { t } from "./i18n.js";
+import { classWord } from "./class-words.js";
 
 function describeInput(input) {
   if (input.source === "upload") {
@@ -87,8 +88,8 @@ export function mountInputs(store, actions) {
       const info = await api.cifar();
       cifar.sizes = info.splits;
       $("cifar-info").textContent = t("Source: {source}; classes: {classes}; {test} test and {train} train images. Click one; with a batch over 1, the batch starts there.",
-        { source: info.source, classes: info.classes.join(", "), test: info.splits.test, train: info.splits.train });
-      $("cifar-class").append(...info.classes.map((c) => el("option", { value: c, text: c })));
+        { source: info.source, classes: info.classes.map(classWord).join(", "), test: info.splits.test, train: info.splits.train });
+      $("cifar-class").append(...info.classes.map((c) => el("option", { value: c, text: classWord(c) })));
       cifar.shown = 0;
       $("cifar-grid").replaceChildren();
       moreCifar();
@@ -151,7 +152,7 @@ export function mountInputs(store, actions) {
     $("input-summary").textContent = t("Input: {input}", { input: describeInput(input) });
     if (input.source !== "cifar10") return;
     api.cifarItem(input.split, input.index).then((it) => {
-      if (store.state.input === input) $("input-summary").textContent += ` — ${it.class_name}`;
+      if (store.state.input === input) $("input-summary").textContent += ` — ${classWord(it.class_name)}`;
     }, () => {});
   }
 

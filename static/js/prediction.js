@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { el, byId } from "./dom.js";
 import { t } from "./i18n.js";
+import { classWord } from "./class-words.js";
 
 const CLASSES = 10;
 
@@ -67,7 +68,7 @@ export function mountPrediction(store) {
     const parts = run ? [["A", run.a], ["B", run.b]].filter(([, part]) => part && logitsOf(part.answer, sample)) : [];
     if (!parts.length) { box.hidden = line.hidden = true; box.replaceChildren(); line.replaceChildren(); return; }
     try {
-      classNames ??= api.cifar().then((info) => info.classes);
+      classNames ??= api.cifar().then((info) => info.classes.map(classWord));
       const [names, truth] = await Promise.all([classNames, truthOf(run.input ?? {}, sample).catch(() => null)]);
       if (store.state.run !== run) return; // a newer run is being drawn
       const label = (name, part) => (run.b ? `${name} (${part.weights ? t("trained") : t("untrained")})` : part.weights ? t("Trained") : t("Untrained"));

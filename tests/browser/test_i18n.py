@@ -49,6 +49,24 @@ def test_the_switch_turns_the_lab_and_training_chinese_and_sticks(page) -> None:
     assert page.get_by_test_id("train-start").inner_text().startswith("Start training")
 
 
+def test_the_servers_data_in_chinese_on_a_chinese_page(page) -> None:
+    """The examples' titles, the layers' descriptions and the shipped networks come from the API in the page's language."""
+    open_ready(page, lab_url(TENSOR_START) .replace("/#", "/?lang=zh-CN#"))
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    examples = page.get_by_test_id("examples")
+    examples.get_by_text("手算卷积，stride 1").wait_for(state="attached")
+    assert "Conv by hand" not in examples.text_content()
+    card = page.get_by_test_id("layer-card").first
+    assert card.locator(".doc").text_content() == "保留每个窗口中的最大值。"
+    assert card.get_by_test_id("layer-type").input_value() == "MaxPool2d"  # torch's name kept
+    page.get_by_test_id("models-list").get_by_text("例 14，在 CIFAR-10 上训练", exact=True).wait_for(state="attached")
+
+    open_ready(page, lab_url({"input": {"source": "cifar10", "split": "test", "index": 0}, "layers": [{"type": "ReLU"}]}))
+    page.wait_for_function("/ — \\S+$/.test(document.getElementById('input-summary').textContent)")  # the class, once the server says it
+    word = page.locator("#input-summary").text_content().rsplit(" — ", 1)[1]
+    assert word in "飞机 汽车 鸟 猫 鹿 狗 青蛙 马 船 卡车".split(), word  # CIFAR-10's class in Chinese
+
+
 def test_pages_work_in_english_words_when_the_catalogue_cannot_load(page) -> None:
     page.route("**/api/i18n/**", lambda route: route.abort())
     page.allow_failed_request("net::ERR_FAILED", "/api/i18n/")

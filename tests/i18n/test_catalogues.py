@@ -1,4 +1,5 @@
-"""Every page string in both languages: Babel's extractors read templates/ and static/js (babel.cfg) and
+"""Every page string in both languages: Babel's extractors read templates/ and static/js (babel.cfg), and
+app/i18n/data.py lists the text the API sends as data (examples, layer descriptions, shipped networks);
 every msgid they find must have a Chinese translation in the zh_CN catalogue, which holds nothing else."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
 from app.i18n.catalogues import Locale, read_catalog
+from app.i18n.data import data_msgids
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "t": None}
@@ -25,6 +27,8 @@ def used_msgids() -> dict[str, list[str]]:
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
                 found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    for msgid, where in data_msgids().items():
+        found.setdefault(msgid, []).append(where)
     return found
 
 
@@ -32,6 +36,9 @@ def test_extractors_find_the_pages_strings() -> None:
     used = used_msgids()
     assert "Working…" in used  # a template's (base.html)
     assert "Done: {n} images. Reload the page to browse them." in used  # a script's, with a placeholder (t(…, { n }))
+    assert "Conv by hand, stride 1" in used  # data: a worked example's title (GET /api/examples)
+    assert "Keeps the largest value of each window." in used  # data: a layer's description (GET /api/layers)
+    assert "Example 14, trained on CIFAR-10" in used  # data: a shipped network's name (GET /api/models)
 
 
 def test_every_page_string_has_a_chinese_translation() -> None:

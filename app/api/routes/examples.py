@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ...examples import EXAMPLE_14_PARAMS, WORKED
+from ...examples import EXAMPLE_14_PARAMS, TRAINING_TITLE, WORKED
+from ...i18n.catalogues import SOURCE
+from ...i18n.data import translated_examples
 from ...jobs.config import JobConfig
+from ..deps import WordsDep
 
 router = APIRouter(prefix="/api/examples", tags=["examples"])
 
@@ -32,9 +35,14 @@ class Examples(BaseModel):
 @functools.cache
 def _examples() -> Examples:
     job = JobConfig().as_json()
-    return Examples(worked=WORKED, training=TrainingExample(id="14", title="The classic CIFAR-10 network", params=EXAMPLE_14_PARAMS, job=job))
+    return Examples(worked=WORKED, training=TrainingExample(id="14", title=TRAINING_TITLE, params=EXAMPLE_14_PARAMS, job=job))
 
 
 @router.get("", response_model=Examples, summary="The worked examples with their expected numbers, and example 14's training job")
-def examples() -> Examples:
-    return _examples()
+def examples(words: WordsDep) -> Examples:
+    """Titles and statements in the request's language (?lang=, cookie, Accept-Language; English by default)."""
+    english = _examples()
+    if words.locale == SOURCE:
+        return english
+    return Examples(worked=translated_examples(english.worked, words),
+                    training=english.training.model_copy(update={"title": words(english.training.title)}))

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, Response, UploadFile
 from ...errors import PayloadTooLargeError
 from ...models.imports import ModelForm, import_model
 from ...models.sources import ModelWeights
-from ..deps import ModelsDep, SettingsDep
+from ...i18n.data import Words
+from ..deps import ModelsDep, SettingsDep, WordsDep
 from ..model_schemas import ModelList, ModelResponse, model_response
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -57,13 +58,20 @@ def import_a_model(
 
 
 @router.get("", summary="Every network a run can use: shipped, imported (newest first), job checkpoints")
-def list_models(models: ModelsDep) -> ModelList:
-    return ModelList(models=[model_response(info) for info in models.catalogue()])
+def list_models(models: ModelsDep, words: WordsDep) -> ModelList:
+    """A shipped network's name and description in the request's language (?lang=, cookie, Accept-Language; English by default)."""
+    return ModelList(models=[_in_language(model_response(info), words) for info in models.catalogue()])
+
+
+def _in_language(model: ModelResponse, words: Words) -> ModelResponse:
+    if model.source != "shipped":  # an imported network's name is its owner's
+        return model
+    return model.model_copy(update={"name": words(model.name), "description": words(model.description)})
 
 
 @router.get("/{model_id}", summary="One model: layers, parameters, mapping; a shipped one's training facts", responses=_UNKNOWN)
-def get_model(model_id: str, models: ModelsDep) -> ModelResponse:
-    return model_response(models.models.get(model_id))
+def get_model(model_id: str, models: ModelsDep, words: WordsDep) -> ModelResponse:
+    return _in_language(model_response(models.models.get(model_id)), words)
 
 
 @router.get(

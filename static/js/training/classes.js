@@ -4,8 +4,10 @@
 import { byId, el } from "../dom.js";
 import { chosenEpoch } from "./state.js";
 import { t } from "../i18n.js";
+import { classWord } from "../class-words.js";
 
-function matrix(record, classes) {
+function matrix(record, names) {
+  const classes = names.map(classWord);
   const head = el("tr", {}, el("th", { text: t("true ↓ · predicted →") }),
     classes.map((c) => el("th", { scope: "col", class: "rot", text: c })), el("th", { text: t("accuracy") }));
   const rows = record.confusion.map((counts, row) => {

@@ -5,6 +5,7 @@
 import { byId, el } from "../dom.js";
 import { checkpointEpochs, checkpointKey, chosenEpoch } from "./state.js";
 import { t } from "../i18n.js";
+import { classWord } from "../class-words.js";
 
 const shape = (s) => s.slice(1).join("×"); // one image: the batch dimension is 1
 
@@ -12,7 +13,7 @@ const shape = (s) => s.slice(1).join("×"); // one image: the batch dimension is
 function prediction(record, classes) {
   const p = record?.probe?.probabilities?.[0];
   if (!p || p.length !== classes.length) return "";
-  const ranked = p.map((v, i) => [v, classes[i]]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+  const ranked = p.map((v, i) => [v, classWord(classes[i])]).sort((a, b) => b[0] - a[0]).slice(0, 3);
   return t("The network says: {ranked}", { ranked: ranked.map(([v, name]) => `${name} ${(100 * v).toFixed(0)} %`).join(" · ") });
 }
 
