@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import torch
+from torch import nn
 
 from .errors import ArgumentError, EngineError, LayerError
 from .records import Mode, Trace
@@ -115,13 +116,14 @@ def _check_steps(trace: Trace, steps: int, max_elements: int) -> None:
         )
 
 
-def forward_function(trace: Trace) -> tuple[Callable[[torch.Tensor], torch.Tensor], Network]:
-    """The run's network as one module (eval mode), and the callable Captum differentiates.
+def forward_function(trace: Trace, modules: list[nn.Module] | None = None) -> tuple[Callable[[torch.Tensor], torch.Tensor], Network]:
+    """The run's network as one module (eval mode), and the callable Captum differentiates: ``modules`` when
+    given (the run's own, as it built them), else built again as the run built them.
 
     The callable clones the input first when the first layer works in place (``inplace=True``):
     autograd refuses an in-place change of the input it differentiates, and the run clones it too.
     """
-    net = Network(rebuild_modules(trace), [s.stage.indices_from for s in trace.stages]).eval()
+    net = Network(modules if modules is not None else rebuild_modules(trace), [s.stage.indices_from for s in trace.stages]).eval()
     first_in_place = bool(len(net)) and getattr(net[0], "inplace", False)
     forward = (lambda x: net(x.clone())) if first_in_place else net  # noqa: E731
     return forward, net
@@ -135,10 +137,12 @@ def attribute(
     layer: int | None = None,
     steps: int = DEFAULT_STEPS,
     max_elements: int = 50_000_000,
+    modules: list[nn.Module] | None = None,
 ) -> Attribution:
     """``method``'s attribution of the ``target`` class score (default: each sample's prediction) for the run's input.
 
-    ``trace`` must be an eval-mode run (what attributions explain is the network as it predicts).
+    ``trace`` must be an eval-mode run (what attributions explain is the network as it predicts); ``modules``
+    are its modules when the caller has them (``run_pipeline(built=…)``), else they are built again.
     Raises :class:`LayerError`, :class:`ArgumentError` or :class:`LimitError` for a question that does not fit.
     """
     assert trace.mode is Mode.EVAL, "attributions explain the network in eval mode"
@@ -148,7 +152,7 @@ def attribute(
     stage = _grad_cam_stage(trace, layer) if method is Method.GRAD_CAM else None
     if method is Method.INTEGRATED_GRADIENTS:
         _check_steps(trace, steps, max_elements)
-    forward, net = forward_function(trace)
+    forward, net = forward_function(trace, modules)
     # Imported here: captum (with matplotlib) is ~30 MB of every server process's memory otherwise.
     from captum.attr import InputXGradient, IntegratedGradients, LayerGradCam, Saliency
 

@@ -131,6 +131,7 @@ def run_pipeline(
     weights: dict[str, torch.Tensor] | None = None,
     backward: Backward | None = None,
     on_stage: StageReady | None = None,
+    built: list[nn.Module] | None = None,
 ) -> Trace:
     """Plan on meta (refusing early), then build and run on the CPU, capturing every stage.
 
@@ -139,6 +140,8 @@ def run_pipeline(
     ``on_stage(k, tensor, stats)``: called as soon as stage k (0: the input) and its statistics exist, on
     whichever thread computed them, while later layers may still run (e.g. to start drawing its map).
     Each stage's statistics are computed beside the next layer's forward pass (:func:`.summary.stats_soon`).
+    ``built``, when given, receives the modules the run built (an eval run leaves them as built: attributions
+    reuse them instead of building the network again).
     """
     x = x.to(torch.float32)
     check_input(x, max_elements)
@@ -185,6 +188,8 @@ def run_pipeline(
         result.notes = stage_notes(result.stage, previous, previous_stats, result.output, result.stats, warned)
         previous, previous_stats = result.output, result.stats
     grads = None if backward is None else _differentiate(backward, prepared, live, modules)
+    if built is not None:
+        built.extend(modules)
     return Trace(x, plan, results, seed, mode, input_stats, weights, grads)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from torch import nn
 
 from ..engine.attributions import DEFAULT_STEPS, Attribution, Method, attribute
 from ..engine.records import Mode
@@ -90,11 +91,12 @@ class AttributionStore:
         self._cache: ByteLRU[str, AttributionResult] = ByteLRU(limit_bytes, lambda r: r.nbytes)
 
     def attribute(self, request: AttributionRequest) -> AttributionResult:
-        run = self._runs.run(request.run_request())
+        built: list[nn.Module] = []  # the modules of a run computed now: Captum differentiates them, not a rebuilt copy
+        run = self._runs.run(request.run_request(), built=built)
         key = attribution_id(run.run_id, request)
         result = self._cache.get(key)
         if result is None:
-            result = self._compute(key, run, request)
+            result = self._compute(key, run, request, built or None)
             path = self._path(key)
             assert path is not None
             if not path.exists():
@@ -119,9 +121,10 @@ class AttributionStore:
         self._cache.put(key, result)
         return result
 
-    def _compute(self, key: str, run: RunResult, request: AttributionRequest) -> AttributionResult:
+    def _compute(self, key: str, run: RunResult, request: AttributionRequest, modules: list[nn.Module] | None = None) -> AttributionResult:
         found = attribute(
-            run.trace, request.method, target=request.target, layer=request.layer, steps=request.steps, max_elements=self._max_elements
+            run.trace, request.method, target=request.target, layer=request.layer, steps=request.steps,
+            max_elements=self._max_elements, modules=modules,
         )
         return AttributionResult(key, run, found)
 

@@ -129,16 +129,17 @@ class RunStore:
     def cached_bytes(self) -> int:
         return self._cache.nbytes
 
-    def run(self, request: RunRequest, on_stage: StageSeen | None = None) -> RunResult:
+    def run(self, request: RunRequest, on_stage: StageSeen | None = None, built: list[torch.nn.Module] | None = None) -> RunResult:
         """The result of ``request``, from the cache when the same request ran before.
 
-        ``on_stage`` is told each stage as soon as it is computed (not for a cached result).
+        ``on_stage`` is told each stage as soon as it is computed (not for a cached result); ``built``, when
+        given, receives the modules of a run computed now (left empty for a cached result, which keeps none).
         """
         request = self._pin_weights(request)
         run_id = request.run_id()
         result = self._cache.get(run_id)
         if result is None:
-            result = self._compute(run_id, request, on_stage)
+            result = self._compute(run_id, request, on_stage, built)
             self._persist(result)
             self._cache.put(run_id, result)
         return result
@@ -180,12 +181,15 @@ class RunStore:
         layers = request.layers or _LAYERS.validate_python(self.weights.layers(pinned))
         return request.model_copy(update={"weights_from": pinned, "layers": layers})
 
-    def _compute(self, run_id: str, request: RunRequest, on_stage: StageSeen | None = None) -> RunResult:
+    def _compute(
+        self, run_id: str, request: RunRequest, on_stage: StageSeen | None = None, built: list[torch.nn.Module] | None = None
+    ) -> RunResult:
         weights = None if request.weights_from is None else self.weights.resolve(request.weights_from)
-        return self.compute(run_id, request, weights, on_stage)
+        return self.compute(run_id, request, weights, on_stage, built)
 
     def compute(
-        self, run_id: str, request: RunRequest, weights: ResolvedWeights | None, on_stage: StageSeen | None = None
+        self, run_id: str, request: RunRequest, weights: ResolvedWeights | None, on_stage: StageSeen | None = None,
+        built: list[torch.nn.Module] | None = None,
     ) -> RunResult:
         """The run itself, with its weights already resolved (the bench compares this with and without the store)."""
         settings = self._services.settings
@@ -200,7 +204,7 @@ class RunStore:
         trace = run_pipeline(
             source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements,
             weights=None if weights is None else weights.state_dict, backward=backward,
-            on_stage=None if on_stage is None else partial(on_stage, RunStart(run_id, request, source.is_image)),
+            on_stage=None if on_stage is None else partial(on_stage, RunStart(run_id, request, source.is_image)), built=built,
         )
         file_name = None if weights is None else weights.file_name
         code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url, backward)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from captum.attr import IntegratedGradients, LayerGradCam
+from captum.attr import InputXGradient, IntegratedGradients, LayerGradCam, Saliency
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.api.attribution_schemas import AttributionMaps, AttributionResponse
+from app.api.schemas import Stats
+from app.engine.summary import tensor_stats
 from app.jobs.config import EXAMPLE_14, JobConfig
 from app.jobs.folder import JobFolder
 from app.main import create_app
@@ -72,6 +76,40 @@ def test_integrated_gradients_of_example_14_equal_captums(client: TestClient) ->
     assert np.array_equal(got, expected.detach().numpy())
     assert answer["attribution"]["shape"] == [1, 3, 32, 32] and answer["steps"] == 32
     assert np.array_equal(np.array(answer["attribution"]["values"], dtype=np.float32), got)  # 3,072 ≤ 4,096: exact
+
+
+def test_a_fresh_run_lends_its_modules_and_a_cached_one_is_built_again_both_equal_to_captum(client: TestClient, monkeypatch) -> None:
+    """The attribution of a run computed for it differentiates the run's own modules (the network is not built a
+    second time); one of a run already kept builds them again. Captum's numbers either way."""
+    import app.engine.attributions as engine
+
+    rebuilt: list[int] = []
+    real = engine.rebuild_modules
+    monkeypatch.setattr(engine, "rebuild_modules", lambda trace: rebuilt.append(1) or real(trace))
+    x, net = image(client), example_14()
+    first = attribution(client, method="input_x_gradient", target=4)
+    assert rebuilt == []  # the run was computed for this attribution: its modules were used
+    second = attribution(client, method="saliency", target=4)
+    assert rebuilt == [1] and second["run_id"] == first["run_id"]  # the kept run has tensors, not modules
+    for answer, method in ((first, InputXGradient), (second, Saliency)):
+        expected = method(net).attribute(x.clone().requires_grad_(), target=4).detach()
+        assert np.array_equal(npy(client, answer["attribution"]["values_url"]), expected.numpy())
+
+
+@pytest.mark.parametrize("fields", [{"method": "integrated_gradients", "steps": 4}, {"method": "grad_cam", "layer": 3, "target": 1}])
+def test_the_answer_is_attribution_response_field_for_field(client: TestClient, fields: dict) -> None:
+    """Written by orjson from plain data: every field of the schema in its order, typed as it types them, the
+    exact values the .npy holds, the statistics torch gives."""
+    r = client.post("/api/attributions", json={"input": IMAGE, "layers": EXAMPLE_14, **fields})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
+    answer = json.loads(r.content)  # the standard library's reading, not orjson's
+    assert AttributionResponse.model_validate(answer).model_dump(mode="json") == answer
+    assert list(answer) == list(AttributionResponse.model_fields)
+    assert list(answer["attribution"]) == list(AttributionMaps.model_fields)
+    assert list(answer["attribution"]["stats"]) == list(Stats.model_fields)
+    values = npy(client, answer["attribution"]["values_url"])
+    assert answer["attribution"]["values"] == torch.from_numpy(values).tolist()
+    assert answer["attribution"]["stats"] == tensor_stats(torch.from_numpy(values))
 
 
 def test_grad_cam_at_the_last_conv_stage_equals_captums(client: TestClient) -> None:

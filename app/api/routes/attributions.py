@@ -11,7 +11,7 @@ from ...render import Colormap, Normalize, RenderError, draw_stage, encode_png
 from ...render.overlay import draw_overlay
 from ...runs.attributions import AttributionRequest
 from ...runs.export import npy_bytes
-from ..attribution_schemas import AttributionResponse, attribution_response
+from ..attribution_schemas import AttributionResponse, attribution_json
 from ..deps import AttributionsDep
 from .runs import _sample_error
 
@@ -28,8 +28,8 @@ _PNG = {200: {"content": {"image/png": {}}}, 404: {"description": "Unknown attri
     summary="Which inputs made the network pick a class: saliency, input × gradient, integrated gradients, Grad-CAM (Captum)",
     responses={422: {"description": "A pipeline torch refuses, an output that is not (N, classes), a target or stage that does not fit"}},
 )
-def attribute(request: AttributionRequest, attributions: AttributionsDep) -> AttributionResponse:
-    return attribution_response(attributions.attribute(request))
+def attribute(request: AttributionRequest, attributions: AttributionsDep) -> Response:
+    return attribution_json(attributions.attribute(request))  # AttributionResponse's fields, written by orjson
 
 
 @router.get("/{attribution_id}/values.npy", response_class=Response, summary="Every attribution value as numpy .npy (float32)")
