@@ -1,13 +1,13 @@
-"""Accessibility in Chromium: axe-core finds no violation of any impact on any page (the lab after a
-run, also with the detail view open; /training after a short job; /activations; /docs; a step of
-/learn), and the lab can be driven from the keyboard alone."""
+"""Accessibility in Chromium: axe-core finds no violation of any impact on any page, in English and in
+Chinese (the lab after a run, also with the detail view open; /training after a short job; /activations;
+/docs; a step of /learn), and the lab can be driven from the keyboard alone."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.browser.axe import axe_violations, describe
-from tests.browser.test_inspect import CONV_BY_HAND, open_detail
+from tests.browser.test_inspect import CONV_BY_HAND
 from tests.browser.test_lab import open_lab
 from tests.browser.test_training import SMALL_NET, wait_status
 from tests.browser.training_page import open_dashboard, start
@@ -15,27 +15,38 @@ from tests.browser.training_page import open_dashboard, start
 pytestmark = pytest.mark.browser
 
 
-def assert_no_violations(page) -> None:
+@pytest.fixture(params=["en", "zh-CN"])
+def lang(request, page, server: str) -> str:
+    """The pages' language for the test: the switch's cookie, as a reader who chose it has."""
+    page.context.add_cookies([{"name": "layerlab_lang", "value": request.param, "url": server}])
+    return request.param
+
+
+def assert_no_violations(page, lang: str = "en") -> None:
+    assert page.evaluate("document.documentElement.lang") == lang  # the page in the language asked for
     violations = axe_violations(page)
-    assert not violations, f"{len(violations)} axe violations on {page.url}:\n{describe(violations)}"
+    assert not violations, f"{len(violations)} axe violations on {page.url} ({lang}):\n{describe(violations)}"
 
 
-def test_the_lab_after_a_run_and_its_detail_view(page) -> None:
+def test_the_lab_after_a_run_and_its_detail_view(page, lang: str) -> None:
     open_lab(page, CONV_BY_HAND)
     page.get_by_test_id("stage").nth(1).wait_for()
-    assert_no_violations(page)
-    open_detail(page, CONV_BY_HAND, 1)
+    assert_no_violations(page, lang)
+    page.locator("[data-testid=stage][data-index='1'] [data-testid=open-detail]").first.click()  # Inspect, in either language
     detail = page.get_by_test_id("stage-detail")
+    detail.locator(".pixels canvas").first.wait_for()
     detail.locator(".pixels canvas").first.click(position={"x": 1, "y": 1})  # the arithmetic panel open too
     detail.get_by_test_id("arith-equation").wait_for()
-    assert_no_violations(page)
+    assert_no_violations(page, lang)
 
 
-def test_training_after_a_short_job(page) -> None:
+def test_training_after_a_short_job(page, lang: str) -> None:
     open_dashboard(page, SMALL_NET)
     start(page, batch_size=4, max_steps=20, epochs=1)
     wait_status(page, "succeeded")
-    assert_no_violations(page)
+    assert_no_violations(page, lang)
+    if lang != "en":
+        return  # the words below are checked in English
     # The chart in words, politely: the last of the 20 steps, a trend, the best epoch (the run's only one).
     summary = page.get_by_test_id("loss-summary")
     assert summary.get_attribute("aria-live") == "polite"
@@ -48,17 +59,21 @@ def test_training_after_a_short_job(page) -> None:
 
 
 @pytest.mark.parametrize("path", ["/activations", "/docs"])
-def test_other_pages(page, path: str) -> None:
+def test_other_pages(page, lang: str, path: str) -> None:
     page.goto(path)
     page.wait_for_selector("[data-testid=activation-chart][data-series] canvas" if path == "/activations" else ".opblock-summary-control")
-    assert_no_violations(page)
+    assert_no_violations(page, lang)
 
 
-def test_a_lesson_step_with_its_stages_and_prediction(page) -> None:
+def test_a_lesson_step_with_its_stages_and_prediction(page, lang: str) -> None:
     page.goto("/learn/conv-by-hand/2")
-    page.locator("#stages [data-testid=stage]").first.wait_for(state="attached")  # hidden until predicted
+    page.locator("#stages [data-testid=stage]").first.wait_for()  # the input, shown before the prediction
     page.get_by_test_id("predict-input").wait_for()
-    assert_no_violations(page)
+    assert_no_violations(page, lang)
+    page.get_by_test_id("predict-input").fill("1, 1, 3, 3")  # and revealed, with the verdict and the formula
+    page.get_by_test_id("predict-reveal").click()
+    page.locator("#stages [data-testid=stage]").nth(1).wait_for()
+    assert_no_violations(page, lang)
 
 
 def test_skip_link_is_the_first_tab_stop_and_reaches_run(page) -> None:
