@@ -1,12 +1,14 @@
 """Remake the README's screenshots (docs/screenshots/*.png) from a live server in headless Chromium.
 
-    scripts/run scripts/screenshots.py [--out docs/screenshots] [--lang zh-CN]
+    scripts/run scripts/screenshots.py [--out docs/screenshots] [--lang zh-CN] [--phone]
 
 Starts `python -m app` on a free port with a throwaway data dir (CIFAR-10 from LAYERLAB_CIFAR10_DIR
 when set, else the bundled sample), drives the lab as a reader would, and waits for every map and
 chart to be drawn before each picture. The test run never writes these files; run this after a
 change to the page and look at the pictures before committing them. With --lang the browser asks
-for that language (Accept-Language) and each file name carries it (lab-zh-CN-light.png).
+for that language (Accept-Language) and each file name carries it (lab-zh-CN-light.png). With --phone
+it takes the phone set instead (390 × 844, touch, light and dark: the lab after an example, /training
+after a short job, a /learn step, /activations; phone-lab-zh-CN-dark.png), to look at, not to commit.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from tests.browser.chromium import ARGS, CHROMIUM  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
+STATIC_TOP = ("document.addEventListener('DOMContentLoaded', () => document.head.append(Object.assign("
+              "document.createElement('style'), { textContent: '.top { position: static; }' })))")
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 # The receptive field of one value of the last Conv2d, on a CIFAR-10 cat.
 RECEPTIVE = {"input": {"source": "cifar10", "split": "test", "index": 3},
              "layers": [{"type": "Conv2d", "out_channels": 6, "kernel_size": 5}, {"type": "ReLU"},
@@ -79,8 +84,7 @@ def shoot(base: str, out: Path, lang: str = "en") -> list[Path]:
             context.close()
         context = browser.new_context(viewport=VIEWPORT, base_url=base, locale=lang)
         page = context.new_page()
-        page.add_init_script("document.addEventListener('DOMContentLoaded', () => document.head.append(Object.assign("
-                             "document.createElement('style'), { textContent: '.top { position: static; }' })))")  # no sticky bar over an element
+        page.add_init_script(STATIC_TOP)  # no sticky bar over an element
         open_lab(page)
         example(page, "1a")
         shots.append(name("example-1a"))
@@ -124,15 +128,55 @@ def training(browser, base: str, out: Path, lang: str, suffix: str) -> list[Path
     return shots
 
 
+def phone(base: str, out: Path, lang: str = "en") -> list[Path]:
+    """The phone set: each page at 390 × 844 in `lang`, light and dark, the whole page's length."""
+    small = {"layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+                        {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}
+    job = httpx.post(f"{base}/api/jobs", json={**small, "epochs": 1, "max_steps": 20, "batch_size": 8}, timeout=60).json()["job_id"]
+    deadline = time.monotonic() + 300
+    while httpx.get(f"{base}/api/jobs/{job}", timeout=60).json()["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(1)
+    shots = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for scheme in ("light", "dark"):
+            context = browser.new_context(base_url=base, color_scheme=scheme, locale=lang, bypass_csp=True, **PHONE)  # the style below
+            page = context.new_page()
+            page.add_init_script(STATIC_TOP)  # the whole page's length: no sticky bar drawn halfway down
+
+            def shot(stem: str) -> None:
+                drawn(page)
+                shots.append(out / f"phone-{stem}-{lang}-{scheme}.png")
+                page.screenshot(path=shots[-1], full_page=True)
+
+            open_lab(page)
+            page.locator("details:has([data-testid=examples]) summary").tap()
+            example(page, "10")
+            shot("lab")
+            page.goto("/training")  # it follows the newest run: the short job
+            page.locator("[data-testid=probe-maps][data-epoch]").first.wait_for(timeout=30_000)
+            shot("training")
+            page.goto("/learn/conv-by-hand/3")
+            page.locator("#stages [data-testid=stage]").first.wait_for()
+            shot("learn")
+            page.goto("/activations")
+            page.wait_for_selector("[data-testid=activation-chart][data-series] canvas")
+            shot("activations")
+            context.close()
+        browser.close()
+    return shots
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--lang", default="en", help="the pages' language: en or zh-CN (the browser's Accept-Language)")
+    parser.add_argument("--phone", action="store_true", help="the phone set (390 × 844) instead of the README's pictures")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     dataset = {"LAYERLAB_CIFAR10_DIR": os.environ["LAYERLAB_CIFAR10_DIR"]} if os.environ.get("LAYERLAB_CIFAR10_DIR") else {}
     with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "data", **dataset) as server:
-        for path in shoot(server.url, args.out, args.lang):
+        for path in (phone if args.phone else shoot)(server.url, args.out, args.lang):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 

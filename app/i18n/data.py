@@ -1,6 +1,6 @@
 """Text the server sends as data, in the request's language: the worked examples' titles and statements
 (``GET /api/examples``), the layer catalogue's descriptions (``GET /api/layers``), the shipped networks'
-names and descriptions (``GET /api/models``).
+names, descriptions and datasets and a checkpoint's name (``GET /api/models``).
 
 The English text is written once, where the data is (app/examples.py, the layer registry, the shipped
 ``<id>.json`` files); its Chinese is in the one catalogue, ``messages.po``, like the pages' strings.
@@ -18,6 +18,7 @@ from typing import Any
 
 from ..engine.catalogue import layer_catalogue
 from ..examples import TRAINING_TITLE, WORKED
+from ..models.home import CHECKPOINT_NAME
 from ..models.store import SHIPPED_DIR
 from .catalogues import SOURCE, Locale
 
@@ -61,7 +62,7 @@ def shipped_texts() -> list[str]:
     texts = []
     for path in sorted(SHIPPED_DIR.glob("*.json")):
         meta = json.loads(path.read_text())
-        texts += [meta["name"], meta.get("description", "")]
+        texts += [meta["name"], meta.get("description", ""), meta.get("trained", {}).get("dataset", "")]
     return [t for t in texts if t]
 
 
@@ -81,4 +82,5 @@ def data_msgids() -> dict[str, str]:
                 found.setdefault(param["doc"], f"GET /api/layers ({entry['type']}.{param['name']})")
     for text in shipped_texts():
         found.setdefault(text, "app/models/shipped")
+    found.setdefault(CHECKPOINT_NAME, "app/models/home.py")
     return found

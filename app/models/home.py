@@ -23,6 +23,7 @@ from .store import ModelInfo, ModelStore, Network, state_dict_bytes
 
 Source = JobWeights | ModelWeights
 JOB_INPUT_SHAPE = (1, 3, 32, 32)  # jobs train on CIFAR-10 images
+CHECKPOINT_NAME = "Job {job_id}, epoch {epoch}"  # a training job's checkpoint as GET /api/models names it
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class WeightsHome:
             except (NotFoundError, EngineError, OSError, ValueError, KeyError):  # a damaged or vanishing job: not listed
                 continue
             checkpoints.append(ModelInfo(
-                model_id=None, name=f"Job {job_id}, epoch {epoch}", layers=layers, params=params,
+                model_id=None, name=CHECKPOINT_NAME.format(job_id=job_id, epoch=epoch), layers=layers, params=params,
                 input_shape=list(JOB_INPUT_SHAPE), source="job", job={"job_id": job_id, "epoch": epoch},
             ))
         return self.models.list() + checkpoints

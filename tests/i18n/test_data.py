@@ -54,5 +54,7 @@ def test_shipped_networks_in_chinese(client: TestClient) -> None:
     assert chinese["cifar10-example14"]["name"] == "例 14，在 CIFAR-10 上训练"
     assert chinese["cifar10-example14"]["description"].startswith("教程里经典的 CIFAR-10 网络")
     assert chinese["cifar10-example14"]["layers"] == english["cifar10-example14"]["layers"]
+    assert chinese["cifar10-example14"]["trained"]["dataset"].startswith("CIFAR-10 的 50,000 张训练图像")
+    assert english["cifar10-example14"]["trained"]["dataset"].startswith("CIFAR-10: 50,000 training images")
     one = client.get("/api/models/cifar10-example14-bn-relu", params={"lang": "zh-CN"}).json()
     assert one["name"] == "加上 BatchNorm 和 ReLU 的例 14，在 CIFAR-10 上训练"

@@ -11,6 +11,7 @@ from ...errors import PayloadTooLargeError
 from ...models.imports import ModelForm, import_model
 from ...models.sources import ModelWeights
 from ...i18n.data import Words
+from ...models.home import CHECKPOINT_NAME
 from ..deps import ModelsDep, SettingsDep, WordsDep
 from ..model_schemas import ModelList, ModelResponse, model_response
 
@@ -64,9 +65,12 @@ def list_models(models: ModelsDep, words: WordsDep) -> ModelList:
 
 
 def _in_language(model: ModelResponse, words: Words) -> ModelResponse:
+    if model.source == "job":
+        return model.model_copy(update={"name": words(CHECKPOINT_NAME).format(**model.weights_from)})
     if model.source != "shipped":  # an imported network's name is its owner's
         return model
-    return model.model_copy(update={"name": words(model.name), "description": words(model.description)})
+    trained = model.trained and model.trained.model_copy(update={"dataset": words(model.trained.dataset)})
+    return model.model_copy(update={"name": words(model.name), "description": words(model.description), "trained": trained})
 
 
 @router.get("/{model_id}", summary="One model: layers, parameters, mapping; a shipped one's training facts", responses=_UNKNOWN)
