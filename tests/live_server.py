@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, log: Path | None = None, **env: str) -> None:
+    def __init__(self, data_dir: Path, log: Path | None = None, root: Path = ROOT, **env: str) -> None:
         self.data_dir = Path(data_dir)
+        self.root = Path(root)  # the checkout whose app runs (a bench may compare another one)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")}
@@ -51,7 +52,7 @@ class LiveServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-                cwd=ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.root, env=self._env, stdout=log, stderr=subprocess.STDOUT,
             )
         return self
 

@@ -102,6 +102,11 @@ def run_answer(result: RunResult) -> dict[str, Any]:
     }
 
 
+RUN_ID_HEADER = "Layerlab-Run-Id"
+
+
 def run_json(result: RunResult) -> Response:
-    """:func:`run_answer` as an ``application/json`` response."""
-    return Response(orjson.dumps(run_answer(result), option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
+    """:func:`run_answer` as an ``application/json`` response, with the run id also in a header: a page
+    asks for the stage maps (``/api/runs/{id}/maps/{k}.png``) from the headers, before reading the body."""
+    body = orjson.dumps(run_answer(result), option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, media_type="application/json", headers={RUN_ID_HEADER: result.run_id})

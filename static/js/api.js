@@ -21,7 +21,8 @@ function describe(status, body) {
   return t("The server answered {status}.", { status });
 }
 
-export async function request(method, url, body, isForm = false, headers = {}) {
+/** `onHeaders(response)`, when given, is called as soon as the headers of a 2xx answer arrive, before its body is read. */
+export async function request(method, url, body, isForm = false, headers = {}, onHeaders = null) {
   const init = { method, headers: { ...headers } };
   if (body !== undefined) {
     if (isForm) init.body = body;
@@ -36,6 +37,7 @@ export async function request(method, url, body, isForm = false, headers = {}) {
   } catch (err) {
     throw new ApiError(0, t("Cannot reach the server. Is it running?"), null);
   }
+  if (res.ok && onHeaders) onHeaders(res);
   let data = null;
   try {
     data = await res.json();
@@ -56,8 +58,12 @@ export function mapQuery({ colormap, normalize, sample }) {
 export const api = {
   /** GET /api/layers as the page uses it: layer type → entry, in the registry's order. */
   catalogue: async () => Object.fromEntries((await request("GET", "/api/layers")).map((e) => [e.type, e])),
-  /** With `view`, the server starts drawing the run's maps for that view as soon as it has answered. */
-  run: (payload, view) => request("POST", `/api/pipeline/run${view ? `?draw_maps=true&${mapQuery(view)}` : ""}`, payload),
+  /**
+   * With `view`, the server starts drawing the run's maps for that view as soon as it has answered.
+   * `onRunId(id)` is told the run's id from the answer's headers, before its body is read (the maps' URLs).
+   */
+  run: (payload, view, onRunId = null) => request("POST", `/api/pipeline/run${view ? `?draw_maps=true&${mapQuery(view)}` : ""}`, payload, false, {},
+    onRunId && ((res) => res.headers.get("layerlab-run-id") && onRunId(res.headers.get("layerlab-run-id")))),
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
   /** The worked examples (1–13) and example 14's training job, as app/examples.py writes them. */

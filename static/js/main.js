@@ -7,7 +7,7 @@ import { createLabStore, labActions, persistInUrl, stateFromHash } from "./lab-s
 import { typeOptions, mountPipelineEditor } from "./pipeline.js";
 import { missingRequired } from "./layer-form.js";
 import { mountInputs } from "./inputs.js";
-import { mountResults, prefetchMaps } from "./results.js";
+import { mapsDecoded, mountResults, prefetchMaps, prefetchStages } from "./results.js";
 import { mountReceptiveField } from "./receptive.js";
 import { mountExamples } from "./examples.js";
 import { mountActivations } from "./activations.js";
@@ -88,7 +88,7 @@ function mountLab(store, actions, examples) {
     if (s.direction === "backward") {
       try { backward = backwardRequest(s); } catch (err) { local.push({ pipeline: null, position: null, message: err.message }); }
     }
-    actions.refuse(local);
+    if (local.length || s.errors.length) actions.refuse(local); // (no update when there is nothing to clear: the cards are not redrawn)
     if (local.length) return null;
     const payload = (layers, weights) => ({ input: s.input, layers, seed: s.seed, mode: s.mode,
       ...(weights ? { weights_from: weights } : {}), ...(backward ? { backward } : {}) });
@@ -103,11 +103,19 @@ function mountLab(store, actions, examples) {
       actions.showRun({ ...seen, input: s.input });
       return { ...seen.a.answer, b: seen.b && seen.b.answer };
     }
+    // Each answer's maps are asked for the moment its headers arrive (its run id), before its body is read;
+    // the requests leave before the page shows that it is running.
+    const send = (layers, weights) => api.run(payload(layers, weights), s.view, (runId) => prefetchStages(runId, layers.length, s.view, Boolean(backward)))
+      .then((answer) => (prefetchMaps(answer, s.view), answer));
+    const sent = Promise.allSettled([send(s.layers, s.weights_from), comparing ? send(s.compare, s.compare_weights_from) : null]);
     actions.setRunning(true);
     try {
-      // Each answer's maps are asked for the moment it arrives, before anything is drawn.
-      const send = (layers, weights) => api.run(payload(layers, weights), s.view).then((answer) => (prefetchMaps(answer, s.view), answer));
-      const [a, b] = await busy(text, () => Promise.allSettled([send(s.layers, s.weights_from), comparing ? send(s.compare, s.compare_weights_from) : null]));
+      const [a, b] = await busy(text, async () => {
+        const answers = await sent;
+        // The run is drawn once its maps are decoded (off the main thread): one frame paints every stage.
+        await mapsDecoded(answers.map((x) => (x.status === "fulfilled" ? x.value : null)), s.view, Boolean(backward));
+        return answers;
+      });
       if (id !== latest) return null;
       const refused = [...(a.status === "rejected" ? apiRefusals("layers", a.reason) : []),
         ...(b.status === "rejected" ? apiRefusals("compare", b.reason) : [])];

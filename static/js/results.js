@@ -41,24 +41,59 @@ const lazyTables = new IntersectionObserver((entries) => {
   }
 }, { rootMargin: "300px" });
 
+/** How many numbers a nested list of a tensor's values holds (its shape's product: it is not flattened). */
+const countValues = (v) => (Array.isArray(v) ? v.length * (v.length ? countValues(v[0]) : 1) : 1);
+
 function valueTables(values, label) {
-  if (flat(values).length <= EAGER_VALUES) return matrixView(values, label);
+  if (countValues(values) <= EAGER_VALUES) return matrixView(values, label);
   const pending = el("div", { class: "matrices pending", "aria-label": label, tabindex: "0", text: "…" });
   pending.values = values;
   lazyTables.observe(pending);
   return pending;
 }
 
-let warming = []; // the maps of the latest run, asked for before its DOM exists (kept so they are not dropped)
+const warm = new Map(); // map URL (with its query) → an Image decoding it: the latest runs' maps, kept so they are not dropped
+const WARM_KEPT = 64;
+
+/** The map at `src`, asked for and decoded off the main thread (once per URL while kept). */
+function warmImage(src) {
+  let img = warm.get(src);
+  if (!img) {
+    img = Object.assign(new Image(), { src });
+    img.decoded = img.decode().catch(() => {}); // a map that fails shows as its <img>'s own error
+    warm.set(src, img);
+    while (warm.size > WARM_KEPT) warm.delete(warm.keys().next().value);
+  }
+  return img;
+}
 
 /**
- * Asks for every map of `answer` at once, the moment the run answers: the <img>s built afterwards get
- * the same URLs from the browser's memory cache (the maps are immutable), so no request waits on the DOM.
+ * Asks for every stage map of run `runId` (`stages` layers) from its id alone, as soon as the answer's
+ * headers arrive and before its body is read: the maps are immutable, so the <img>s built later get
+ * the same URLs from the browser's memory cache. With `grads`, the gradients' maps too.
  */
+export function prefetchStages(runId, stages, view, grads = false) {
+  for (let k = 0; k <= stages; k++) {
+    warmImage(mapUrl(`/api/runs/${runId}/maps/${k}.png`, view));
+    if (grads) warmImage(mapUrl(`/api/runs/${runId}/grads/${k}.png`, view));
+  }
+}
+
+/** Asks for every map of `answer` (a map already asked for is not asked again). */
 export function prefetchMaps(answer, view) {
   const urls = [answer.input.image_url, ...answer.layers.map((l) => l.image_url)];
   if (answer.input.grad) urls.push(answer.input.grad.image_url, ...answer.layers.map((l) => l.grad.image_url));
-  warming = [...warming.slice(-32), ...urls.filter(Boolean).map((url) => Object.assign(new Image(), { src: mapUrl(url, view) }))];
+  urls.filter(Boolean).forEach((url) => warmImage(mapUrl(url, view)));
+}
+
+/**
+ * Resolves when every map the stages of `answers` show is decoded (or has failed), or after `wait` ms,
+ * whichever is first: the run's DOM is then built once, and one frame paints all its maps.
+ */
+export function mapsDecoded(answers, view, backward, wait = 250) {
+  const urls = answers.filter(Boolean).flatMap((a) => [a.input, ...a.layers].map((s) => shown(s, backward).url));
+  const decoded = Promise.all(urls.filter(Boolean).map((url) => warmImage(mapUrl(url, view)).decoded));
+  return Promise.race([decoded, new Promise((resolve) => setTimeout(resolve, wait))]);
 }
 
 function statsLine(s) {

@@ -54,6 +54,8 @@ def test_the_answer_is_run_response_field_for_field(client: TestClient, body: di
     assert _floats_equal(RunResponse.model_validate(answer).model_dump(mode="json"), answer)
     assert list(answer) == list(RunResponse.model_fields)
     assert list(answer["layers"][0]) == list(RunResponse.model_fields["layers"].annotation.__args__[0].model_fields)
+    # the run id in a header too: a page asks for the maps before it reads the body
+    assert r.headers["layerlab-run-id"] == answer["run_id"]
 
 
 def test_non_finite_values_are_null_and_counted(run_ok) -> None:
