@@ -69,17 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs = JobManager(services, weights=app.state.models)
         await app.state.jobs.start()
         pruning = asyncio.create_task(prune_periodically(settings.data_dir, settings.max_data_bytes, settings.max_data_age_days))
-        # The first meta-device Linear imports torch._dynamo (~2.5 s): done now, off the loop, not in
-        # the first GET /api/models a visitor's page makes.
-        warming = asyncio.create_task(asyncio.to_thread(warm_meta_kernels))
+        # The first meta-device Linear imports torch._dynamo (~2.5 s, once a process): done before the
+        # server answers, not in the first GET /api/models a visitor's page makes. Not on a thread beside
+        # the requests: CPython 3.11's ast module is not thread-safe (gh-106905), and that import parsing
+        # beside an ONNX import's onnxscript (or pytest's collection) raised "AST constructor recursion
+        # depth mismatch".
+        await asyncio.to_thread(warm_meta_kernels)
         keep_startup_objects_out_of_collections()  # last: what start-up made lives as long as the process
         log.info("layerlab %s ready; data in %s", __version__, settings.data_dir)
         try:
             yield
         finally:
             pruning.cancel()
-            with suppress(Exception):
-                await warming
             with suppress(asyncio.CancelledError):
                 await pruning
             await app.state.jobs.stop()

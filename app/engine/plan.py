@@ -162,7 +162,7 @@ class _PlanKey:
 def warm_meta_kernels() -> None:
     """Run the meta kernels whose first call imports torch's compiler stack: Linear on the meta device
     goes through the Python decomposition of addmm, which imports torch._dynamo (2.4–2.7 s on 2 cores).
-    The server calls this on a thread at start-up, so the first page's network list does not wait for it."""
+    The server calls this while it starts, so the first page's network list does not wait for it."""
     _make_plan((1, 4), [{"type": "Linear", "in_features": 4, "out_features": 2}], max_elements=64, training=False)
 
 
