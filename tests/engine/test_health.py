@@ -103,3 +103,35 @@ def test_the_loop_reports_every_n_steps_and_every_epoch_without_changing_the_tra
     last = lambda records: [r for r in records if isinstance(r, EpochRecord)][-1].state_dict  # noqa: E731
     assert all(torch.equal(last(watched)[k], last(plain)[k]) for k in last(plain))
     assert [r.loss for r in watched if isinstance(r, StepRecord)] == [r.loss for r in plain if isinstance(r, StepRecord)]
+
+
+def _activity_by_mask(out: torch.Tensor, can_die: bool) -> tuple:
+    """The plain way: the finite values picked out by a mask, a unit dead unless some sample's value is positive."""
+    dead = 1.0 - float((out > 0).any(0).float().mean()) if can_die and out.dim() >= 2 else None
+    finite = out[torch.isfinite(out)]
+    if finite.numel() == 0:
+        return dead, None, None, [0] * HISTOGRAM_BINS
+    lo, hi = float(finite.min()), float(finite.max())
+    counts = torch.histc(finite, bins=HISTOGRAM_BINS, min=lo, max=hi if hi > lo else lo + 1)
+    return dead, lo, hi, [int(c) for c in counts.tolist()]
+
+
+@pytest.mark.parametrize(
+    "out",
+    [
+        torch.randn(16, 8, 5, 5).relu(),
+        torch.randn(7, 30) * 1e-3,
+        torch.full((4, 3), 2.5),  # one value: the histogram's range widened by 1
+        torch.tensor([[1.0, float("nan")], [-1.0, 2.0]]),  # NaN in a unit that is positive elsewhere
+        torch.tensor([[float("inf"), -3.0], [0.0, -float("inf")]]),
+        torch.tensor([[float("nan"), float("nan")]]),
+        torch.zeros(0, 4),
+        torch.tensor([[-0.0, 0.0], [-1.0, -0.0]]),
+    ],
+)
+def test_activity_without_a_mask_is_the_masked_activity(out: torch.Tensor) -> None:
+    """The pass over each stage skips the mask and the copy when every value is finite: the same numbers."""
+    from app.engine.health import _activity
+
+    got = _activity(1, "ReLU", out, True)
+    assert (got.dead_fraction, got.min, got.max, got.counts) == _activity_by_mask(out, True)
