@@ -145,6 +145,7 @@ def phone(base: str, out: Path, lang: str = "en") -> list[Path]:
             page.add_init_script(STATIC_TOP)  # the whole page's length: no sticky bar drawn halfway down
 
             def shot(stem: str) -> None:
+                page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((i) => (i.loading = 'eager'))")  # below the fold too
                 drawn(page)
                 shots.append(out / f"phone-{stem}-{lang}-{scheme}.png")
                 page.screenshot(path=shots[-1], full_page=True)
