@@ -8,6 +8,7 @@ API and the renderer format them (torchinfo's ``LayerInfo`` split). Nothing here
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -77,9 +78,27 @@ class Stage:
             return module(x)
         return module(x, indices, **({"output_size": self.output_size} if self.output_size else {}))
 
-    def build(self, device: str | torch.device | None = None) -> nn.Module:
+    def build(self, device: str | torch.device | None = None, *, initialise: bool = True) -> nn.Module:
+        """The module, initialised as torch does (drawing from the global generator) unless
+        ``initialise`` is False or ``device`` is meta (which holds no values): then its tensors are
+        allocated and left as they are, for a caller that replaces every one (a state_dict loaded)
+        or needs only their shapes."""
+        cls = self.spec.cls
+        skip = (not initialise or torch.device(device or "cpu").type == "meta") and hasattr(cls, "reset_parameters")
         with torch.device(device) if device is not None else contextlib.nullcontext():
-            return self.spec.cls(**self.kwargs)
+            if not skip:
+                return cls(**self.kwargs)
+            module = _without_reset(cls)(**self.kwargs)
+        module.__class__ = cls  # the very class again: its repr, type checks and reset_parameters are torch's
+        return module
+
+
+@functools.cache
+def _without_reset(cls: type[nn.Module]) -> type[nn.Module]:
+    """``cls`` whose ``reset_parameters`` (torch's initialisation of its parameters and buffers, called
+    from ``__init__``) does nothing. On the meta device it ran as Python decompositions (``uniform_``),
+    most of a meta build's time; on the CPU it drew numbers a full state_dict then overwrote."""
+    return type(cls.__name__, (cls,), {"reset_parameters": lambda self: None, "__module__": cls.__module__})
 
 
 @dataclass(frozen=True)

@@ -49,13 +49,19 @@ def build_modules(
     """Build on the CPU in pipeline order, as ``code`` does (inside :func:`.rng.seeded`); then
     ``weights`` (a state_dict keyed ``"<position>.<name>"``, as nn.Sequential names them) if given.
 
+    With weights in eval mode the modules skip torch's initialisation and take the weights' tensors
+    themselves (:func:`load_weights` ``share``): the state_dict replaces every tensor (strictly, or
+    :func:`check_weights` refuses), and in eval mode nothing draws from the generator after building,
+    so the outputs are those of ``code``'s seeded build + ``load_state_dict``, bit for bit.
+
     ``warned``, when given, receives each stage's warnings from its constructor (a deprecated name).
     """
+    trained = weights is not None and mode is Mode.EVAL
     modules = []
     for stage in plan.stages:
         with captured_warnings() as caught:
             try:
-                modules.append(stage.build())
+                modules.append(stage.build(initialise=not trained))
             except Exception as exc:
                 raise explain_refusal(stage, _config_of(stage), exc) from exc
         if warned is not None:
@@ -66,17 +72,34 @@ def build_modules(
                 getattr(module, name).copy_(value)
             module.train(mode is Mode.TRAIN)
     if weights is not None:
-        load_weights(plan, modules, weights)
+        load_weights(plan, modules, weights, share=trained)
     return modules
 
 
-def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.Tensor]) -> None:
-    """Copy a state_dict into the modules; a LayerError names the first layer that does not match."""
+def load_weights(plan: Plan, modules: list[nn.Module], weights: dict[str, torch.Tensor], *, share: bool = False) -> None:
+    """Copy a state_dict into the modules; a LayerError names the first layer that does not match.
+
+    ``share``: the modules take the weights' tensors instead of copies (``load_state_dict(assign=True)``,
+    each a new tensor object over the same memory) where dtype and layout are already the module's, so a
+    run allocates and copies nothing. Only for modules nothing writes to: eval mode (train-mode BatchNorm
+    updates its running statistics in place); ``weights`` are shared and never written to.
+    """
     check_weights(plan, weights, modules)
     with torch.no_grad():
         for i, module in enumerate(modules):
             own = {k.split(".", 1)[1]: v for k, v in weights.items() if int(k.split(".", 1)[0]) == i}
-            module.load_state_dict(own)
+            if share and all(_same_layout(getattr(module, name, None), tensor) for name, tensor in own.items()):
+                module.load_state_dict({name: tensor.detach() for name, tensor in own.items()}, assign=True)
+            else:
+                module.load_state_dict(own)
+
+
+def _same_layout(target: object, tensor: torch.Tensor) -> bool:
+    """``tensor`` can stand in for ``target`` unchanged: same dtype, dense and contiguous (copying would change nothing)."""
+    return (
+        isinstance(target, torch.Tensor) and tensor.dtype == target.dtype and tensor.device == target.device
+        and tensor.layout is torch.strided and tensor.is_contiguous()
+    )  # fmt: skip
 
 
 def check_weights(plan: Plan, weights: dict[str, torch.Tensor], modules: list[nn.Module] | None = None) -> None:
