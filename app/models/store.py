@@ -19,7 +19,7 @@ import re
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -91,7 +91,7 @@ def _shares(tensor: torch.Tensor) -> bool:
 
 
 def _mapping_row(row: Any) -> dict[str, Any]:
-    data = asdict(row) if hasattr(row, "__dataclass_fields__") else dict(row)
+    data = vars(row) if hasattr(row, "__dataclass_fields__") else dict(row)  # vars: asdict would deep-copy it
     return {k: data[k] for k in ("key", "layer", "module", "param", "shape") if k in data}
 
 
@@ -133,13 +133,17 @@ class ModelStore:
             notes=list(network.notes),
             created=time.time(),
         )
+        text = json.dumps({f.name: getattr(info, f.name) for f in fields(info)})  # plain data already: no asdict copy
         try:
             write_atomic(folder / WEIGHTS_FILE, weights)
-            write_atomic(folder / "model.json", json.dumps(asdict(info)).encode())  # last: the folder is complete
+            write_atomic(folder / "model.json", text.encode())  # last: the folder is complete
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)  # a full disk leaves no half model behind
             raise
-        return info
+        stored = ModelInfo(**json.loads(text))  # as get() would read it back, so the run that follows need not
+        with self._lock:
+            self._infos[model_id] = stored
+        return stored
 
     @staticmethod
     def _initial_weights(plan: Any, seed: int) -> dict[str, torch.Tensor]:
