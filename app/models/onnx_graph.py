@@ -11,7 +11,7 @@ chain, and is refused naming the node.
 ``torch.onnx.export(model, (x,), dynamo=True)`` names the initializers by the state_dict's keys
 (``conv1.weight``), so each layer gets its module path from them. In eval mode that exporter may
 fold a BatchNorm2d into the Conv2d before it: the file then holds the folded weights, and so does
-the imported network.
+the imported network; its notes say so (:mod:`.onnx_rewrites`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .errors import ModelImportError
 from .layer_call import CallRefused, lab_layer
 from .mapping import Assigned, Slot
 from .onnx_ops import OPS, PASS_THROUGH, SHAPE_ONLY, Facts, Mapped, NoLayer
+from .onnx_rewrites import rewrite_notes
 
 FIELD = "onnx"
 _FILLED = "num_batches_tracked"  # a training counter no ONNX file carries: 0, as a fresh BatchNorm2d has
@@ -164,7 +165,7 @@ def from_onnx(data: bytes) -> Architecture:
     dims = _dims(inputs[0])
     # The exported input's shape, if static, for one image: the batch of the example given to the exporter is arbitrary.
     shape = [1, *dims[1:]] if dims and len(dims) > 1 and all(isinstance(d, int) and d > 0 for d in dims[1:]) else None
-    notes = []
+    notes = rewrite_notes(nodes, [m.type for m in chain])  # a BatchNorm2d the exporter folded into a Conv2d
     if any(m.type == "BatchNorm2d" for m in chain):
         notes.append("BatchNorm2d's num_batches_tracked is not in an ONNX file: set to 0, as a fresh layer has (it only counts training steps).")
     return Architecture(Source.ONNX, layers, [_path(m) for m in chain], notes, shape, [dict(m.tensors) for m in chain], _tensors(chain, facts))

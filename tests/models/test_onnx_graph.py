@@ -195,3 +195,37 @@ def test_an_initializer_whose_bytes_do_not_fill_its_shape_is_refused() -> None:
     )  # fmt: skip
     with pytest.raises(ModelImportError, match="Initializer w cannot be read"):
         import_network(onnx=helper.make_model(graph).SerializeToString(), max_elements=LIMIT)
+
+
+def _conv_bn_relu_export(**options: object) -> tuple[nn.Sequential, bytes]:
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()).eval()
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-0.5, 0.5)
+        model[1].running_var.uniform_(0.5, 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (X,), dynamo=True, external_data=False, verbose=False, **options)
+    return model, program.model_proto.SerializeToString()
+
+
+def test_a_batchnorm_the_exporter_folded_into_the_conv_is_said_in_the_notes() -> None:
+    """In eval mode the dynamo exporter's optimiser folds BatchNorm2d into the Conv2d: the network is what the
+    file computes (torch's output, to float rounding), and the notes say print(model) would show one more layer."""
+    model, data = _conv_bn_relu_export()
+    net = import_network(onnx=data, max_elements=LIMIT)
+    assert [layer["type"] for layer in net.layers] == ["Conv2d", "ReLU"]
+    with torch.no_grad():
+        assert torch.allclose(lab_output(net, X), model(X), atol=1e-5)
+    folded = [note for note in net.notes if "folded" in note]
+    assert len(folded) == 1
+    assert "Layer 1 (Conv2d" in folded[0] and "BatchNorm2d at 1" in folded[0] and "optimize=False" in folded[0]
+
+
+def test_an_export_without_the_optimiser_keeps_the_batchnorm_and_needs_no_such_note() -> None:
+    model, data = _conv_bn_relu_export(optimize=False)
+    net = import_network(onnx=data, max_elements=LIMIT)
+    assert [layer["type"] for layer in net.layers] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    with torch.no_grad():
+        assert torch.equal(lab_output(net, X), model(X))
+    assert not any("folded" in note for note in net.notes)
