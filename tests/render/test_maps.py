@@ -82,3 +82,12 @@ def test_weights_grid_and_indices_mask() -> None:
 def test_empty_stage_draws_a_blank_tile() -> None:
     img = draw_stage(torch.empty(1, 3, 0, 0), from_image=False)
     assert img.pixels.shape == (1, 96, 96) and int(img.pixels.min()) == 255
+
+
+@pytest.mark.parametrize(("shape", "size"), [((32, 32, 32), (96, 96)), ((1, 1, 10), (11, 110)), ((3, 5, 7), (100, 70)), ((2, 4, 4), (4, 12))])
+def test_enlarging_repeats_each_level_as_repeat_interleave_does(shape: tuple[int, ...], size: tuple[int, int]) -> None:
+    from app.render.maps import _enlarge
+
+    levels = torch.randint(0, 255, shape, dtype=torch.uint8)
+    fh, fw = size[0] // shape[1], size[1] // shape[2]
+    assert torch.equal(_enlarge(levels, size), levels.repeat_interleave(fh, dim=-2).repeat_interleave(fw, dim=-1))
