@@ -237,6 +237,8 @@ def _make_plan(input_shape: Shape, layers: list[LayerConfig], max_elements: int,
                 indices_shape=indices_shape,
                 size_formula=size_formula(spec.arithmetic, module, shape, output_shape),
                 size_notes=size_notes,
+                module_repr=repr(module),
+                tensors=tuple((name, tuple(t.shape), t.dtype) for name, t in module.state_dict().items()),
             )
             stages.append(stage)
             shape = stage.output_shape

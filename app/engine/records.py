@@ -58,11 +58,14 @@ class Stage:
     output_size: Shape | None = None  # MaxUnpool2d's forward argument, when the request gives it
     size_formula: str = ""  # the output size with the numbers filled in (app.engine.sizes)
     size_notes: tuple[str, ...] = ()  # e.g. unpooling that cannot restore the pool's size
+    module_repr: str = ""  # the module as torch prints it
+    tensors: tuple[tuple[str, Shape, torch.dtype], ...] = ()  # its state_dict: (name, shape, dtype) in torch's order
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", _read_only(self.kwargs))
         object.__setattr__(self, "explicit", _read_only(self.explicit))
         object.__setattr__(self, "size_notes", tuple(self.size_notes))
+        object.__setattr__(self, "tensors", tuple(self.tensors))
 
     @property
     def index(self) -> int:

@@ -62,11 +62,10 @@ def slots_of(plan: Plan, paths: list[str | None]) -> tuple[list[Slot], dict[str,
     """Every parameter and buffer of the planned layers, in layer order and torch's registration order;
     and each named module's label (``layer 2 (features.1: MaxPool2d(...))``), with tensors or without."""
     slots, labels = [], {}
-    for stage, path in zip(plan.stages, paths, strict=True):
-        module = stage.build("meta")
-        slots += [Slot(stage.position, n, repr(module), path, tuple(t.shape), t.dtype) for n, t in module.state_dict().items()]
+    for stage, path in zip(plan.stages, paths, strict=True):  # the plan built each module once and kept what is needed
+        slots += [Slot(stage.position, name, stage.module_repr, path, shape, dtype) for name, shape, dtype in stage.tensors]
         if path is not None:
-            labels[path] = layer_label(stage.position, path, repr(module))
+            labels[path] = layer_label(stage.position, path, stage.module_repr)
     return slots, labels
 
 

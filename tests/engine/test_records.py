@@ -25,9 +25,13 @@ BUILT_ALONE = [s for s in SPECS if s.pool_indices is not PoolIndices.CONSUMES]
 def test_every_tensor_of_every_layer_is_in_its_state_dict(spec: LayerSpec) -> None:
     """Skipping the initialisation leaves no value unset only because a strict state_dict holds every
     parameter and buffer: a layer with a tensor outside it (a non-persistent buffer) must fail here."""
-    module = make_plan((1, 2, 6, 6), [_one_layer(spec)], 10_000).stages[0].build()
+    stage = make_plan((1, 2, 6, 6), [_one_layer(spec)], 10_000).stages[0]
+    module = stage.build()
     tensors = {name for name, _ in module.named_parameters()} | {name for name, _ in module.named_buffers()}
     assert tensors <= set(module.state_dict())
+    # What the plan kept of its meta build (the import maps keys with it, building nothing) is the module's own.
+    assert stage.module_repr == repr(module)
+    assert list(stage.tensors) == [(name, tuple(t.shape), t.dtype) for name, t in module.state_dict().items()]
 
 
 @pytest.mark.parametrize("spec", [s for s in BUILT_ALONE if hasattr(s.cls, "reset_parameters")], ids=lambda s: s.name)
