@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn as nn
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.engine import EngineError, Mode, run_pipeline
@@ -100,14 +100,16 @@ def test_every_layer_type_gives_autograds_gradients_bit_for_bit(type_name: str) 
     image_like = REGISTRY[type_name].input_ranks is not None or type_name == "Upsample"
     checked = []
 
-    # Most drawn Conv2d/ConvTranspose2d configs are refused (window larger than the input, groups):
-    # 80 draws give each type enough valid pipelines.
-    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    # Most drawn Conv2d/ConvTranspose2d configs are refused (window larger than the input, groups): a
+    # refused one is not counted (assume), so each type is checked on 25 pipelines torch runs. 80 plain
+    # draws once gave Conv2d only 2.
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(config=layer_configs(type_name), before=st.sampled_from([None, *NEIGHBOURS]), after=st.sampled_from([None, *NEIGHBOURS]),
            x=inputs(image_like), seed=st.integers(0, 1000), train=st.booleans(), target_seed=st.integers(0, 1000))
     def check(config: dict, before: dict | None, after: dict | None, x: torch.Tensor, seed: int, train: bool, target_seed: int) -> None:
         layers = [layer for layer in (before, config, after) if layer is not None]
         checked.append(check_against_autograd(layers, x, seed, train, target_seed))
+        assume(checked[-1])
 
     check()
     assert sum(checked) >= 3, f"too few valid {type_name} pipelines were drawn ({sum(checked)} of {len(checked)})"
@@ -116,13 +118,14 @@ def test_every_layer_type_gives_autograds_gradients_bit_for_bit(type_name: str) 
 def test_unpooling_with_its_pools_indices_gives_autograds_gradients() -> None:
     checked = []
 
-    # 80 draws: 25 once drew only 2 pools whose indices the unpool could take (the rest are refused sizes).
-    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    # Refused sizes are not counted (assume): 25 pools whose indices the unpool can take.
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(pool=layer_configs("MaxPool2d"), unpool=layer_configs("MaxUnpool2d"), x=inputs(True), seed=st.integers(0, 1000),
            train=st.booleans(), target_seed=st.integers(0, 1000))
     def check(pool: dict, unpool: dict, x: torch.Tensor, seed: int, train: bool, target_seed: int) -> None:
         layers = [pool, {"type": "Tanh"}, {**unpool, "indices_from": 1}]
         checked.append(check_against_autograd(layers, x, seed, train, target_seed))
+        assume(checked[-1])
 
     check()
     assert sum(checked) >= 3

@@ -213,7 +213,7 @@ SPATIAL: tuple[LayerSpec, ...] = (
         Category.RESAMPLING,
         "Resizes by a scale factor or to a size, by nearest neighbour or interpolation.",
         (
-            Param("size", Kind.INT_OR_PAIR, None, "Output H×W (give this or scale_factor).", ge=1, nullable=True),
+            Param("size", Kind.INT_OR_PAIR, None, "Output H×W (give this or scale_factor).", ge=0, nullable=True),  # 0: torch decides (area mode gives an empty output, the others refuse)
             Param("scale_factor", Kind.FLOAT_OR_PAIR, None, "Multiplier for H and W.", gt=0, nullable=True),
             Param("mode", Kind.CHOICE, "nearest", "Interpolation.", choices=("nearest", "nearest-exact", "bilinear", "bicubic", "area")),
             Param("align_corners", Kind.BOOL, None, "Align corner pixels (bilinear/bicubic only).", nullable=True),
