@@ -17,6 +17,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,44 @@ def _glibc() -> ctypes.CDLL | None:
 
 def return_large_blocks_to_the_os() -> bool:
     """True when glibc accepted the fixed mmap threshold; elsewhere (musl, macOS) nothing is changed."""
+    global _returning
     libc = _glibc()
     if libc is None:
         log.debug("not glibc; leaving the allocator as it is")
         return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    _returning = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    return _returning
+
+
+_returning = False  # this process returns large blocks (the server, after return_large_blocks_to_the_os)
+_DEFAULT_TRIM_THRESHOLD = 128 * 1024  # glibc's M_TRIM_THRESHOLD default
+_reusers = 0  # computations inside reusing_freed_memory now
+_reuse_lock = threading.Lock()
+
+
+@contextmanager
+def reusing_freed_memory() -> Iterator[None]:
+    """In a server that returns large blocks: keep freed memory for reuse while a computation frees and allocates
+    the same large blocks many times, then return it. Integrated gradients runs the network forward and backward
+    on 32 copies of the input; with each activation a fresh mapping Captum ran ~13 % slower (77.6 vs 67.6 ms,
+    example 14, one thread). The setting is process-wide: the first computation in switches, the last out
+    switches back and trims the heap. Nothing changes in a process that does not return large blocks."""
+    global _reusers
+    with _reuse_lock:
+        switch = _returning and _reusers == 0
+        _reusers += 1
+        if switch:
+            keep_freed_memory_for_reuse()
+    try:
+        yield
+    finally:
+        with _reuse_lock:
+            _reusers -= 1
+            libc = _glibc() if _returning and _reusers == 0 else None
+            if libc is not None:
+                libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+                libc.malloc_trim(0)
 
 
 def release_free_heap() -> None:

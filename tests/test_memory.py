@@ -45,3 +45,38 @@ def test_training_steps_take_no_fresh_pages_once_memory_is_kept_for_reuse() -> N
     # median of three measured [0, 102, 307] on a fresh clone). Without the setting this model at batch
     # 64 measured 1,700-6,300 page faults per step here, in every window.
     assert result["faults_per_step"] < 100, result
+
+
+class _FakeLibc:
+    """Records the allocator calls instead of making them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def mallopt(self, option: int, value: int) -> int:
+        self.calls.append(("mallopt", option, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_a_server_reuses_freed_memory_during_a_computation_and_returns_it_after_the_last(monkeypatch) -> None:
+    import app.memory as memory
+
+    libc = _FakeLibc()
+    monkeypatch.setattr(memory, "_glibc", lambda: libc)
+    monkeypatch.setattr(memory, "_returning", False)
+    with memory.reusing_freed_memory():
+        pass
+    assert libc.calls == []  # a process that keeps its blocks (a training worker) is left alone
+    assert memory.return_large_blocks_to_the_os()
+    libc.calls.clear()
+    with memory.reusing_freed_memory():
+        with memory.reusing_freed_memory():  # a second request at the same time: no switch of its own
+            assert libc.calls == [("mallopt", memory._M_MMAP_THRESHOLD, memory.REUSE_MMAP_THRESHOLD),
+                                  ("mallopt", memory._M_TRIM_THRESHOLD, memory.REUSE_TRIM_THRESHOLD)]
+        assert len(libc.calls) == 2  # the first one is still computing
+    assert libc.calls[2:] == [("mallopt", memory._M_MMAP_THRESHOLD, memory.MMAP_THRESHOLD),
+                              ("mallopt", memory._M_TRIM_THRESHOLD, memory._DEFAULT_TRIM_THRESHOLD), ("malloc_trim", 0)]

@@ -25,6 +25,7 @@ from ..engine.schema import layer_union
 from ..errors import NotFoundError
 from ..inputs import InputSpec
 from ..lru import ByteLRU
+from ..memory import reusing_freed_memory
 from ..models.sources import WeightsFrom
 from ..storage import write_atomic
 from .store import RunRequest, RunResult, RunStore
@@ -122,10 +123,11 @@ class AttributionStore:
         return result
 
     def _compute(self, key: str, run: RunResult, request: AttributionRequest, modules: list[nn.Module] | None = None) -> AttributionResult:
-        found = attribute(
-            run.trace, request.method, target=request.target, layer=request.layer, steps=request.steps,
-            max_elements=self._max_elements, modules=modules,
-        )
+        with reusing_freed_memory():  # Captum allocates and frees the same activations step after step
+            found = attribute(
+                run.trace, request.method, target=request.target, layer=request.layer, steps=request.steps,
+                max_elements=self._max_elements, modules=modules,
+            )
         return AttributionResult(key, run, found)
 
     def _path(self, key: str) -> Path | None:
