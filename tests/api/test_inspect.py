@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -171,7 +172,12 @@ def test_a_run_can_have_its_maps_drawn_ahead_once(client: TestClient, monkeypatc
     monkeypatch.setattr(maps_module, "draw_stage", lambda t, **kw: drawn.append(tuple(t.shape)) or real(t, **kw))
     body = {"input": CIFAR, "layers": PIPELINE}
     answer = client.post("/api/pipeline/run", params={"draw_maps": "true", "colormap": "viridis"}, json=body).json()
-    assert len(drawn) == 5  # the input and four layers, while the client had its answer already
+    # The input and four layers, drawn on the drawing threads alongside the run: the last may still be
+    # drawing when the answer arrives (nothing waits for it), so the count is awaited, then must stay.
+    deadline = time.monotonic() + 10
+    while len(drawn) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(drawn) == 5
     pngs = [client.get(u, params={"colormap": "viridis", "normalize": "per_channel"}) for u in
             [answer["input"]["image_url"]] + [layer["image_url"] for layer in answer["layers"]]]
     assert all(r.status_code == 200 for r in pngs) and len(drawn) == 5  # served from what was drawn ahead
