@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ REUSE_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed on 64-bit; bi
 REUSE_TRIM_THRESHOLD = 1024 * 1024 * 1024
 
 
+@functools.cache  # find_library runs `ldconfig -p` (~2 ms): once a process, not twice per attribution
 def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:
@@ -78,7 +80,7 @@ def reusing_freed_memory() -> Iterator[None]:
             if libc is not None:
                 libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
                 libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
-                libc.malloc_trim(0)
+                release_free_heap()
 
 
 def release_free_heap() -> None:

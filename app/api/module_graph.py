@@ -9,6 +9,7 @@ preloaded without anyone editing a template.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -36,16 +37,7 @@ def _module_urls(static_dir: Path, entry: str) -> tuple[str, ...]:
             continue  # a broken import is the browser's error to show, not the page's
         seen[str(module)] = None
         for target in _STATIC_IMPORT.findall(path.read_text(encoding="utf-8")):
-            queue.append(_normalise(module.parent / target))
+            resolved = posixpath.normpath(module.parent / target)
+            if not resolved.startswith("../"):  # outside /static: not a module this page serves
+                queue.append(PurePosixPath(resolved))
     return tuple(f"/static/{m}" for m in seen)
-
-
-def _normalise(path: PurePosixPath) -> PurePosixPath:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return PurePosixPath(*parts)

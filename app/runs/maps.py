@@ -120,19 +120,18 @@ class StageMaps:
         self._threads.submit(self._finish, key, mine, picture)
 
     def draw_ahead(self, result: RunResult, query: MapQuery) -> None:
-        """Draws every stage of a run that just answered (and its gradients, when it has them), so its maps
-        are ready (or under way) when asked for; a map drawn or being drawn already is left alone."""
-        kinds = [MapOf.OUTPUT, MapOf.GRAD] if result.trace.grads is not None else [MapOf.OUTPUT]
-        for of in kinds:
-            for k in range(len(result.trace.stages) + 1):
-                map_query = replace(query, of=of)
-                if self._known(result.run_id, k, map_query) is not None:
-                    continue  # drawn, or being drawn alongside the run: no waiting here for it
-                try:
-                    self._draw_of(result, k, map_query)
-                except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
-                    log.debug("not drawn ahead: %s", exc)
-                    return
+        """Draws every stage of a run that just answered, so its maps are ready (or under way) when asked for;
+        a map drawn or being drawn already (a fresh run's, alongside it) is left alone. A run's gradient maps
+        are :meth:`grads_alongside`'s, started before the answer."""
+        map_query = replace(query, of=MapOf.OUTPUT)
+        for k in range(len(result.trace.stages) + 1):
+            if self._known(result.run_id, k, map_query) is not None:
+                continue  # drawn, or being drawn alongside the run: no waiting here for it
+            try:
+                self._draw_of(result, k, map_query)
+            except RenderError as exc:  # a sample the stage lacks: the page's own request will say so
+                log.debug("not drawn ahead: %s", exc)
+                return
 
     def _key(self, run_id: str, request: RunRequest, k: int, query: MapQuery) -> Key:
         if k != 0 or query.of is not MapOf.OUTPUT:

@@ -63,7 +63,7 @@ export const api = {
    * `onRunId(id)` is told the run's id from the answer's headers, before its body is read (the maps' URLs).
    */
   run: (payload, view, onRunId = null) => request("POST", `/api/pipeline/run${view ? `?draw_maps=true&${mapQuery(view)}` : ""}`, payload, false, {},
-    onRunId && ((res) => res.headers.get("layerlab-run-id") && onRunId(res.headers.get("layerlab-run-id")))),
+    onRunId && ((res) => { const id = res.headers.get("layerlab-run-id"); if (id) onRunId(id); })),
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
   /** The worked examples (1–13) and example 14's training job, as app/examples.py writes them. */

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.live_server import LiveServer
@@ -33,8 +34,6 @@ def no_job_outlives_its_test(server: str) -> Iterator[None]:
     ends: left running on the shared server, it took a core from the tests after it and made their
     timings (the lab's first paint, a page's load event) fail on a 2-core machine."""
     yield
-    import httpx
-
     with httpx.Client(base_url=server, timeout=10) as client:
         for job in client.get("/api/jobs").json()["jobs"]:
             if job["status"] in ("queued", "running"):
