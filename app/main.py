@@ -13,7 +13,6 @@ from functools import partial
 
 import torch
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from . import __version__
@@ -22,6 +21,7 @@ from .api.limits import BodyLimit, ComputeGate
 from .api.main import api_router, compute_paths
 from .api.module_graph import module_urls
 from .api.security import SecurityHeaders, install_cors
+from .api.static_files import StaticFilesInMemory
 from .api.timing import ServerTiming
 from .datasets import Cifar10, load_cifar10, start_download
 from .engine.plan import warm_meta_kernels
@@ -110,10 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_i18n(app.state.templates, app.state.catalogues)
     # {% for url in module_urls("js/main.js") %}: a page preloads its whole module graph in one round trip.
     app.state.templates.env.globals["module_urls"] = partial(module_urls, settings.web_dir / "static")
-    app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
+    app.mount("/static", StaticFilesInMemory(directory=settings.web_dir / "static"), name="static")
     vendor = settings.web_dir / "node_modules"
     if vendor.is_dir():  # browser libraries installed by `npm ci` (see package.json)
-        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+        app.mount("/vendor", StaticFilesInMemory(directory=vendor), name="vendor")
     return app
 
 

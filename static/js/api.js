@@ -55,9 +55,28 @@ export function mapQuery({ colormap, normalize, sample }) {
   return q;
 }
 
+let pageAnswers = null;
+
+/**
+ * GET `url`, answered from the page the first time when the page came with that answer (the lab
+ * carries its first GETs in #page-answers, see app/api/routes/pages.py); every later call asks the server.
+ */
+function get(url) {
+  if (pageAnswers === null) {
+    const carried = document.getElementById("page-answers");
+    pageAnswers = (carried && JSON.parse(carried.textContent)) || {};
+  }
+  if (Object.hasOwn(pageAnswers, url)) {
+    const answer = pageAnswers[url];
+    delete pageAnswers[url];
+    return Promise.resolve(answer);
+  }
+  return request("GET", url);
+}
+
 export const api = {
   /** GET /api/layers as the page uses it: layer type → entry, in the registry's order. */
-  catalogue: async () => Object.fromEntries((await request("GET", "/api/layers")).map((e) => [e.type, e])),
+  catalogue: async () => Object.fromEntries((await get("/api/layers")).map((e) => [e.type, e])),
   /**
    * With `view`, the server starts drawing the run's maps for that view as soon as it has answered.
    * `onRunId(id)` is told the run's id from the answer's headers, before its body is read (the maps' URLs).
@@ -67,13 +86,13 @@ export const api = {
   curve: (type, params) => request("GET", `/api/activations/${type}/curve?${new URLSearchParams(params)}`),
   loss: (type, payload) => request("POST", `/api/losses/${type}`, payload),
   /** The worked examples (1–13) and example 14's training job, as app/examples.py writes them. */
-  examples: () => request("GET", "/api/examples"),
+  examples: () => get("/api/examples"),
   cifar: () => request("GET", "/api/datasets/cifar10"),
   cifarItem: (split, index) => request("GET", `/api/datasets/cifar10/${split}/${index}`),
   cifarClass: (split, name, offset, limit) =>
     request("GET", `/api/datasets/cifar10/${split}?${new URLSearchParams({ class_name: name, offset, limit })}`),
   /** GET /api/models: shipped networks first, then imported ones (newest first), then each job's latest checkpoint. */
-  models: async () => (await request("GET", "/api/models")).models,
+  models: async () => (await get("/api/models")).models,
   model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
   /** POST /api/models with a FormData of `architecture` | `onnx` | `layers`, `weights`, `name`, `input_shape`. */
   importModel: (form) => request("POST", "/api/models", form, true),

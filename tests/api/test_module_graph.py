@@ -41,9 +41,9 @@ def test_the_lab_preloads_every_module_it_runs(client: TestClient) -> None:
     assert "/static/js/detail.js" not in preloaded  # imported when the detail view opens
     for url in preloaded:
         assert (STATIC / url.removeprefix("/static/")).is_file(), url
-    # The first three answers start() awaits are asked for with the modules.
-    for api in ("/api/layers", "/api/models", "/api/examples"):
-        assert f'<link rel="preload" href="{api}" as="fetch" crossorigin="anonymous">' in html
+    # The first three answers start() awaits come in the page (tests/api/test_page_answers.py), not after it.
+    assert '<script type="application/json" id="page-answers">' in html
+    assert 'rel="preload" href="/api/' not in html
 
 
 def test_every_page_preloads_its_entry_graph(client: TestClient) -> None:

@@ -6,20 +6,36 @@ the public REST contract (``/api/...``), so the page adds no endpoint of its own
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ... import __version__
 from ...engine.losses import LOSSES
 from ...i18n import remember_choice
+from ..deps import ModelsDep, WordsDep
+from .examples import examples
+from .layers import list_layers
+from .models import list_models
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def lab(request: Request) -> HTMLResponse:
-    """The lab: choose an input, build a pipeline, run it and inspect every stage."""
-    return _page(request, "lab.html")
+def lab(request: Request, words: WordsDep, models: ModelsDep) -> HTMLResponse:
+    """The lab: choose an input, build a pipeline, run it and inspect every stage.
+
+    The three GETs the lab's script starts with come answered in the page (static/js/api.js reads
+    each once): three requests fewer before it is usable, each of which could wait behind the
+    thread pool's queue on a busy server. The answers are the routes' own, serialised as theirs are.
+    """
+    answers = {
+        "/api/layers": [entry.model_dump(mode="json", by_alias=True) for entry in list_layers(words)],
+        "/api/models": list_models(models, words).model_dump(mode="json", by_alias=True),
+        "/api/examples": examples(words).model_dump(mode="json", by_alias=True),
+    }
+    return _page(request, "lab.html", answers=answers)
 
 
 @router.get("/activations", response_class=HTMLResponse)
@@ -52,9 +68,9 @@ def api_docs(request: Request) -> HTMLResponse:
     return _page(request, "docs.html")
 
 
-def _page(request: Request, template: str) -> HTMLResponse:
+def _page(request: Request, template: str, answers: dict[str, Any] | None = None) -> HTMLResponse:
     # Jinja2Templates autoescapes .html templates: a value rendered into a page is never markup.
-    context = {"version": __version__, "losses": list(LOSSES)}  # the lab's loss picker for Backward
+    context = {"version": __version__, "losses": list(LOSSES), "answers": answers}  # losses: the lab's loss picker for Backward
     response = request.app.state.templates.TemplateResponse(request, template, context)
     remember_choice(request, response)  # ?lang= (the language switch) sticks as a cookie
     return response
