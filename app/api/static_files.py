@@ -54,7 +54,10 @@ class StaticFilesInMemory(StaticFiles):
         return response
 
     def _read(self, path: str) -> _File | None:
-        full_path, stat_result = self.lookup_path(path)  # Starlette's own checks: nothing outside the directory
+        try:
+            full_path, stat_result = self.lookup_path(path)  # Starlette's own checks: nothing outside the directory
+        except (OSError, ValueError):
+            return None  # a name too long, a null byte, no permission: Starlette's answer (404, 401)
         if stat_result is None or not os.path.isfile(full_path) or stat_result.st_size > CACHED_BYTES:
             return None
         with open(full_path, "rb") as f:
@@ -76,4 +79,4 @@ def _unchanged(known: _File) -> bool:
         now = os.stat(known.full_path)
     except OSError:
         return False
-    return True
+    return now.st_mtime_ns == known.mtime_ns and now.st_size == known.size

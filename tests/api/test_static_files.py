@@ -60,6 +60,8 @@ def test_what_is_not_a_small_file_is_starlettes(client_of: TestClient, web: Path
     assert client_of.get("/static/js/no-such-module.js").status_code == 404
     assert client_of.get("/static/js").status_code == 404  # a directory is not listed
     assert client_of.get("/static/%2e%2e/templates/base.html").status_code == 404  # nothing outside the folder
+    assert client_of.get("/static/js/" + "x" * 300 + ".js").status_code == 404  # a name too long for the file system
+    assert client_of.get("/static/js/a%00.js").status_code == 404  # a null byte
     monkeypatch.setattr(static_files, "CACHED_BYTES", 100)  # a large file: streamed from disk, not kept
     big = client_of.get("/static/js/results.js")
     assert big.status_code == 200 and big.content == (web / "static/js/results.js").read_bytes()
