@@ -60,8 +60,11 @@ class StaticFilesInMemory(StaticFiles):
             return None  # a name too long, a null byte, no permission: Starlette's answer (404, 401)
         if stat_result is None or not os.path.isfile(full_path) or stat_result.st_size > CACHED_BYTES:
             return None
-        with open(full_path, "rb") as f:
-            body = f.read()
+        try:
+            with open(full_path, "rb") as f:
+                body = f.read()
+        except OSError:
+            return None  # gone or unreadable since the stat: Starlette's answer
         media_type = guess_type(full_path)[0] or "text/plain"
         if media_type.startswith("text/") or media_type == "application/javascript":
             media_type += "; charset=utf-8"
