@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 CACHED_BYTES = 4 * 1024 * 1024  # Swagger UI's bundle (~1.5 MB) is the largest file a page asks for
+KEPT_BYTES = 32 * 1024 * 1024  # all kept files together: /vendor is a whole node_modules, a client may ask for all of it
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,32 @@ class StaticFilesInMemory(StaticFiles):
     def __init__(self, *, directory: os.PathLike[str] | str) -> None:
         super().__init__(directory=directory)
         self._files: dict[str, _File] = {}
+        self._kept_bytes = 0
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] not in ("GET", "HEAD"):
             return await super().get_response(path, scope)
         known = self._files.get(path)
         if known is None or not _unchanged(known):
+            self._forget(path)  # edited or gone: what was kept is not the file any more
             known = await anyio.to_thread.run_sync(self._read, path)
-        if known is None:
-            return await super().get_response(path, scope)
-        self._files[path] = known
+            if known is None:
+                return await super().get_response(path, scope)
+            self._keep(path, known)
         response = Response(known.body, headers=known.headers)
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return Response(status_code=304, headers={"etag": known.headers["etag"]})
         return response
+
+    def _forget(self, path: str) -> None:
+        if (old := self._files.pop(path, None)) is not None:
+            self._kept_bytes -= old.size
+
+    def _keep(self, path: str, file: _File) -> None:
+        """Keeps `file` while all kept files fit in ``KEPT_BYTES``; one that does not is served, not kept."""
+        if self._kept_bytes + file.size <= KEPT_BYTES:
+            self._files[path] = file
+            self._kept_bytes += file.size
 
     def _read(self, path: str) -> _File | None:
         try:

@@ -67,3 +67,16 @@ def test_what_is_not_a_small_file_is_starlettes(client_of: TestClient, web: Path
     assert big.status_code == 200 and big.content == (web / "static/js/results.js").read_bytes()
     static = next(route.app for route in client_of.app.routes if getattr(route, "name", None) == "static")
     assert os.path.join("js", "results.js") not in static._files
+
+
+def test_what_is_kept_stays_within_its_budget(client_of: TestClient, web: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small, other = web / "static/js/numbers.js", web / "static/js/store.js"
+    monkeypatch.setattr(static_files, "KEPT_BYTES", small.stat().st_size + 10)
+    static = next(route.app for route in client_of.app.routes if getattr(route, "name", None) == "static")
+    assert client_of.get("/static/js/numbers.js").content == small.read_bytes()
+    assert client_of.get("/static/js/store.js").content == other.read_bytes()  # served, though over the budget …
+    assert set(static._files) == {os.path.join("js", "numbers.js")}  # … and not kept
+    assert static._kept_bytes == small.stat().st_size
+    small.unlink()  # a kept file deleted: not found, and no longer kept
+    assert client_of.get("/static/js/numbers.js").status_code == 404
+    assert static._files == {} and static._kept_bytes == 0
