@@ -88,3 +88,26 @@ def test_eta_from_recent_steps(maths_page) -> None:
 def test_align_series_on_the_union_of_steps(maths_page) -> None:
     got = call(maths_page, "alignSeries", [[[1, 2, 3], [10, 20, 30]], [[2, 4], [5, 6], [7, 8]]])
     assert got == [[1, 2, 3, 4], [10, 20, 30, None], [None, 5, None, 6], [None, 7, None, 8]]
+
+
+def test_a_run_that_ends_while_its_words_wait_for_the_quiet_interval_is_said_at_once(maths_page) -> None:
+    """static/js/training/loss-summary.js on a store of its own: a running run's words change at most every
+    4 s, but the run's end is said at once (a CI run once waited out the interval after a reload)."""
+    words = maths_page.evaluate("""async () => {
+      const box = Object.assign(document.createElement("p"), { id: "loss-summary" });
+      document.body.append(box);
+      const { createStore } = await import("/static/js/store.js");
+      const { lossSummaryView } = await import("/static/js/training/loss-summary.js");
+      const series = (n) => ({ step: [...Array(n).keys()].map((i) => i + 1), loss: Array(n).fill(1.5), epoch: Array(n).fill(1) });
+      const store = createStore({ series: { j: series(5) }, epochs: { j: [] }, shown: ["j"], focus: "j",
+                                  view: { smoothing: 0.6 }, jobs: { j: { status: "running" } } });
+      lossSummaryView(store);
+      const first = box.textContent;
+      store.update({ series: { j: series(10) } });  // still training: held to the quiet interval
+      const held = box.textContent;
+      store.update({ jobs: { j: { status: "succeeded" } } });  // the run ends
+      return { first, held, ended: box.textContent };
+    }""")
+    assert "step 5:" in words["first"]
+    assert words["held"] == words["first"]
+    assert "step 10:" in words["ended"]

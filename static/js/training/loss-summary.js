@@ -59,16 +59,18 @@ export function lossSummaryView(store) {
     if (text !== box.textContent) { box.textContent = text; said = Date.now(); }
   };
   store.subscribe(() => {
-    if (timer) return;
     // Only a run still training is held to the quiet interval: a finished run's history, read in one go
-    // when the page opens, is said as soon as it is in, and so are a run's first numbers.
+    // when the page opens, is said as soon as it is in, and so are a run's first numbers. A run that
+    // ends while its words wait for the interval is said at once (the wait is dropped).
     const s = store.state;
     const id = s.shown.includes(s.focus) ? s.focus : s.shown.find((j) => s.series[j]?.step.length);
     const training = ["queued", "running"].includes(s.jobs[id]?.status);
     const first = !said || box.textContent === t("No loss yet.");
     const wait = first || !training ? 0 : Math.max(0, said + QUIET_MS - Date.now());
-    if (wait === 0) say();
-    else timer = setTimeout(say, wait);
+    if (wait === 0) {
+      clearTimeout(timer);
+      say();
+    } else if (!timer) timer = setTimeout(say, wait);
   }, ["series", "epochs", "shown", "focus", "view", "jobs"]);
   say();
 }
