@@ -11,15 +11,13 @@ Anything not a small regular file (a directory, a missing path, a large file) is
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
-from email.utils import formatdate
-from hashlib import md5
-from mimetypes import guess_type
 
 import anyio
-from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 CACHED_BYTES = 4 * 1024 * 1024  # Swagger UI's bundle (~1.5 MB) is the largest file a page asks for
@@ -30,9 +28,8 @@ KEPT_BYTES = 32 * 1024 * 1024  # all kept files together: /vendor is a whole nod
 class _File:
     full_path: str
     mtime_ns: int
-    size: int
     body: bytes
-    headers: dict[str, str]
+    headers: dict[str, str]  # FileResponse's: type, length, validators
 
 
 class StaticFilesInMemory(StaticFiles):
@@ -53,41 +50,36 @@ class StaticFilesInMemory(StaticFiles):
             self._keep(path, known)
         response = Response(known.body, headers=known.headers)
         if self.is_not_modified(response.headers, Headers(scope=scope)):
-            return Response(status_code=304, headers={"etag": known.headers["etag"]})
+            return NotModifiedResponse(response.headers)
         return response
 
     def _forget(self, path: str) -> None:
         if (old := self._files.pop(path, None)) is not None:
-            self._kept_bytes -= old.size
+            self._kept_bytes -= len(old.body)
 
     def _keep(self, path: str, file: _File) -> None:
         """Keeps `file` while all kept files fit in ``KEPT_BYTES``; one that does not is served, not kept."""
-        if self._kept_bytes + file.size <= KEPT_BYTES:
+        if self._kept_bytes + len(file.body) <= KEPT_BYTES:
             self._files[path] = file
-            self._kept_bytes += file.size
+            self._kept_bytes += len(file.body)
 
     def _read(self, path: str) -> _File | None:
         try:
             full_path, stat_result = self.lookup_path(path)  # Starlette's own checks: nothing outside the directory
         except (OSError, ValueError):
             return None  # a name too long, a null byte, no permission: Starlette's answer (404, 401)
-        if stat_result is None or not os.path.isfile(full_path) or stat_result.st_size > CACHED_BYTES:
+        if stat_result is None or not stat.S_ISREG(stat_result.st_mode) or stat_result.st_size > CACHED_BYTES:
             return None
         try:
             with open(full_path, "rb") as f:
                 body = f.read()
         except OSError:
             return None  # gone or unreadable since the stat: Starlette's answer
-        media_type = guess_type(full_path)[0] or "text/plain"
-        if media_type.startswith("text/") or media_type == "application/javascript":
-            media_type += "; charset=utf-8"
-        headers = {
-            "content-type": media_type,
-            # FileResponse's validators, so a browser's cached copy stays valid across the change
-            "etag": f'"{md5(f"{stat_result.st_mtime}-{stat_result.st_size}".encode(), usedforsecurity=False).hexdigest()}"',
-            "last-modified": formatdate(stat_result.st_mtime, usegmt=True),
-        }
-        return _File(full_path, stat_result.st_mtime_ns, len(body), body, headers)
+        if len(body) != stat_result.st_size:
+            return None  # written to since the stat: Starlette's answer, and read again next time
+        # The headers Starlette would send for this file (no file is opened to make them).
+        headers = dict(FileResponse(full_path, stat_result=stat_result).headers)
+        return _File(full_path, stat_result.st_mtime_ns, body, headers)
 
 
 def _unchanged(known: _File) -> bool:
@@ -95,4 +87,4 @@ def _unchanged(known: _File) -> bool:
         now = os.stat(known.full_path)
     except OSError:
         return False
-    return now.st_mtime_ns == known.mtime_ns and now.st_size == known.size
+    return now.st_mtime_ns == known.mtime_ns and now.st_size == len(known.body)

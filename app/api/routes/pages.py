@@ -68,9 +68,9 @@ def api_docs(request: Request) -> HTMLResponse:
     return _page(request, "docs.html")
 
 
-def _page(request: Request, template: str, answers: dict[str, Any] | None = None) -> HTMLResponse:
+def _page(request: Request, template: str, **page_context: Any) -> HTMLResponse:
     # Jinja2Templates autoescapes .html templates: a value rendered into a page is never markup.
-    context = {"version": __version__, "losses": list(LOSSES), "answers": answers}  # losses: the lab's loss picker for Backward
+    context = {"version": __version__, "losses": list(LOSSES), **page_context}  # losses: the lab's loss picker for Backward
     response = request.app.state.templates.TemplateResponse(request, template, context)
     remember_choice(request, response)  # ?lang= (the language switch) sticks as a cookie
     return response
