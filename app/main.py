@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from . import __version__
 from .api.errors import install_error_handlers
 from .api.limits import BodyLimit, ComputeGate
-from .api.main import api_router, compute_paths
+from .api.main import compute_paths, include_routers
 from .api.module_graph import module_urls
 from .api.security import SecurityHeaders, install_cors
 from .api.static_files import StaticFilesInMemory
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_cors(app, settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)
-    app.include_router(api_router)
+    include_routers(app)
     app.state.templates = Jinja2Templates(directory=settings.web_dir / "templates")
     app.state.catalogues = Catalogues()  # the .po files compiled now, once
     install_i18n(app.state.templates, app.state.catalogues)
