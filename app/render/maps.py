@@ -83,18 +83,34 @@ def _levels(x: torch.Tensor, normalize: Normalize, cmap: Colormap) -> torch.Tens
 
 
 def _coloured(levels: torch.Tensor, cmap: Colormap, layout: MapLayout) -> Picture:
-    """uint8 levels (B, h, w) → a grid of them, with the colormap as palette (grey needs none)."""
-    return Picture(_grid(levels.unsqueeze(-1), layout), None if cmap is Colormap.GREY else PALETTES[cmap], layout)
+    """uint8 levels (B, h, w) → a grid of them, each value enlarged to a block of ``layout.tile`` / (h, w)
+    pixels, with the colormap as palette (grey needs none)."""
+    return Picture(_tiled(levels, layout), None if cmap is Colormap.GREY else PALETTES[cmap], layout)
 
 
-def _enlarge(levels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """uint8 (B, h, w) → (B, *size) by whole-factor nearest neighbour (each value a square block)."""
-    h, w = levels.shape[-2:]
-    fh, fw = size[0] // h, size[1] // w
-    if fh <= 1 and fw <= 1:
-        return levels
-    # numpy's repeat: the same pixels as torch's repeat_interleave, measured ~10x faster on 32 maps of 32x32 enlarged 3x.
-    return torch.from_numpy(np.repeat(np.repeat(levels.numpy(), fh, axis=-2), fw, axis=-1))
+def _tiled(levels: torch.Tensor, layout: MapLayout) -> torch.Tensor:
+    """uint8 levels (B, h, w) → the grid (1, H, W): :func:`_grid`'s layout, each level a block, in one copy.
+
+    The grid's tile area, seen as (rows, h, fh, columns, w, fw), takes the levels broadcast over fh and fw:
+    numpy writes every pixel once, where enlarging, then copying tile by tile, wrote each one twice
+    (measured 2-3x faster on 32 maps of 32x32 enlarged 3x, the lab's CIFAR-10 conv stages).
+    """
+    b, h, w = levels.shape
+    th, tw = layout.tile
+    fh, fw = th // h, tw // w
+    assert (fh * h, fw * w) == (th, tw), f"tile {layout.tile} is not a whole enlargement of {h}x{w}"
+    columns, rows, pad = layout.columns, math.ceil(b / layout.columns), layout.pad
+    src = levels.contiguous().numpy()
+    if rows * columns > b:  # the last row's empty slots stay white
+        src = np.concatenate([src, np.full((rows * columns - b, h, w), 255, dtype=np.uint8)])
+    wide = np.repeat(src, fw, axis=-1) if fw > 1 else src  # (slots, h, tw): rows of pixels, each written once below
+    width, height = layout.size
+    out = np.full((height, width), 255, dtype=np.uint8)
+    slots = out[pad:, pad:].reshape(rows, th + pad, columns, tw + pad)  # splitting axes: a view, never a copy
+    blocks = slots[:, :th, :, :tw].reshape(rows, h, fh, columns, tw)
+    assert np.shares_memory(blocks, out)
+    blocks[...] = wide.reshape(rows, columns, h, tw).transpose(0, 2, 1, 3)[:, :, None]  # each row fh times
+    return torch.from_numpy(out).unsqueeze(0)  # (1, H, W)
 
 
 def _grid(tiles: torch.Tensor, layout: MapLayout) -> torch.Tensor:
@@ -178,7 +194,7 @@ def draw_channels(
     if size[0] < x.shape[-2]:
         x = _resize(x.unsqueeze(1).float(), size)[:, 0]  # shrink first: less to colour
     levels = _levels(x, normalize, cmap)  # (C, h, w) uint8
-    return _coloured(_enlarge(levels, size), cmap, layout)
+    return _coloured(levels, cmap, layout)
 
 
 def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize: Normalize) -> Picture:
@@ -198,10 +214,9 @@ def draw_rows(t: torch.Tensor, sample: int | None, colormap: Colormap, normalize
     cell = max(1, min(32, math.ceil(256 / width)))
     if rows * n * cell < 16:
         cell = max(cell, math.ceil(16 / (rows * n)))
-    levels = _enlarge(levels, (rows * cell, width * cell))  # (N, rows*cell, width*cell)
     columns = grid_columns(n, 1 if rows == 1 else None)
-    layout = MapLayout(MapKind.ROWS, n, columns, tuple(levels.shape[-2:]), (rows, width), first=first, features=f)
-    return _coloured(levels, cmap, layout)
+    layout = MapLayout(MapKind.ROWS, n, columns, (rows * cell, width * cell), (rows, width), first=first, features=f)
+    return _coloured(levels, cmap, layout)  # each cell a cell x cell block
 
 
 def draw_stage(
@@ -255,4 +270,4 @@ def draw_weight(weight: torch.Tensor, normalize: Normalize = Normalize.SHARED) -
     levels = _levels(w.reshape(out_c * in_c, kh, kw), normalize, Colormap.DIVERGING)
     f = max(1, math.ceil(48 / max(kh, kw)))
     layout = MapLayout(MapKind.CHANNELS, out_c * in_c, grid_columns(out_c * in_c, in_c), (kh * f, kw * f), (kh, kw))
-    return _coloured(_enlarge(levels, (kh * f, kw * f)), Colormap.DIVERGING, layout)
+    return _coloured(levels, Colormap.DIVERGING, layout)

@@ -84,10 +84,23 @@ def test_empty_stage_draws_a_blank_tile() -> None:
     assert img.pixels.shape == (1, 96, 96) and int(img.pixels.min()) == 255
 
 
-@pytest.mark.parametrize(("shape", "size"), [((32, 32, 32), (96, 96)), ((1, 1, 10), (11, 110)), ((3, 5, 7), (100, 70)), ((2, 4, 4), (4, 12))])
-def test_enlarging_repeats_each_level_as_repeat_interleave_does(shape: tuple[int, ...], size: tuple[int, int]) -> None:
-    from app.render.maps import _enlarge
+@pytest.mark.parametrize(
+    ("shape", "tile", "columns"),
+    [((32, 32, 32), (96, 96), 6), ((1, 1, 10), (11, 110), 1), ((3, 5, 7), (100, 70), 2), ((2, 4, 4), (4, 12), 2),
+     ((7, 3, 3), (3, 3), 3), ((64, 4, 4), (96, 96), 8), ((1, 32, 32), (96, 96), 1), ((5, 2, 6), (20, 12), 5)],
+)
+def test_tiles_are_each_level_repeated_as_repeat_interleave_does_placed_where_the_layout_says(
+    shape: tuple[int, int, int], tile: tuple[int, int], columns: int
+) -> None:
+    from app.render.layout import MapKind, MapLayout
+    from app.render.maps import _tiled
 
     levels = torch.randint(0, 255, shape, dtype=torch.uint8)
-    fh, fw = size[0] // shape[1], size[1] // shape[2]
-    assert torch.equal(_enlarge(levels, size), levels.repeat_interleave(fh, dim=-2).repeat_interleave(fw, dim=-1))
+    layout = MapLayout(MapKind.CHANNELS, shape[0], columns, tile, shape[1:])
+    enlarged = levels.repeat_interleave(tile[0] // shape[1], dim=-2).repeat_interleave(tile[1] // shape[2], dim=-1)
+    width, height = layout.size
+    expected = torch.full((height, width), 255, dtype=torch.uint8)
+    for i in range(shape[0]):
+        x, y = layout.origin(i)
+        expected[y : y + tile[0], x : x + tile[1]] = enlarged[i]
+    assert torch.equal(_tiled(levels, layout), expected.unsqueeze(0))
