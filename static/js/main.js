@@ -105,15 +105,16 @@ function mountLab(store, actions, examples) {
     }
     // Each answer's maps are asked for the moment its headers arrive (its run id), before its body is read;
     // the requests leave before the page shows that it is running.
-    const send = (layers, weights) => api.run(payload(layers, weights), s.view, (runId) => prefetchStages(runId, layers.length, s.view, Boolean(backward)))
-      .then((answer) => (prefetchMaps(answer, s.view), answer));
+    const send = (layers, weights) => api.run(payload(layers, weights), s.view, (runId) => prefetchStages(runId, layers.length, s.view, Boolean(backward)));
     const sent = Promise.allSettled([send(s.layers, s.weights_from), comparing ? send(s.compare, s.compare_weights_from) : null]);
     actions.setRunning(true);
     try {
       const [a, b] = await busy(text, async () => {
         const answers = await sent;
         // The run is drawn once its maps are decoded (off the main thread): one frame paints every stage.
-        await mapsDecoded(answers.map((x) => (x.status === "fulfilled" ? x.value : null)), s.view, Boolean(backward));
+        const fulfilled = answers.map((x) => (x.status === "fulfilled" ? x.value : null));
+        await mapsDecoded(fulfilled, s.view, Boolean(backward));
+        fulfilled.forEach((answer) => answer && prefetchMaps(answer, s.view, Boolean(backward))); // the other view's, for a switch
         return answers;
       });
       if (id !== latest) return null;

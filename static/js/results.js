@@ -70,19 +70,20 @@ function warmImage(src) {
 /**
  * Asks for every stage map of run `runId` (`stages` layers) from its id alone, as soon as the answer's
  * headers arrive and before its body is read: the maps are immutable, so the <img>s built later get
- * the same URLs from the browser's memory cache. With `grads`, the gradients' maps too.
+ * the same URLs from the browser's memory cache. With `grads` (the Backward view) the gradients' maps,
+ * which the stages show; the stages' own maps are asked for once those are decoded (`prefetchMaps`),
+ * so they do not hold the browser's few connections while the shown ones wait (the server draws them
+ * in the same order).
  */
 export function prefetchStages(runId, stages, view, grads = false) {
-  for (let k = 0; k <= stages; k++) {
-    warmImage(mapUrl(`/api/runs/${runId}/maps/${k}.png`, view));
-    if (grads) warmImage(mapUrl(`/api/runs/${runId}/grads/${k}.png`, view));
-  }
+  for (let k = 0; k <= stages; k++) warmImage(mapUrl(`/api/runs/${runId}/${grads ? "grads" : "maps"}/${k}.png`, view));
 }
 
-/** Asks for every map of `answer` (a map already asked for is not asked again). */
-export function prefetchMaps(answer, view) {
-  const urls = [answer.input.image_url, ...answer.layers.map((l) => l.image_url)];
-  if (answer.input.grad) urls.push(answer.input.grad.image_url, ...answer.layers.map((l) => l.grad.image_url));
+/** Asks for every map of `answer` (a map already asked for is not asked again): the ones shown first. */
+export function prefetchMaps(answer, view, backward = false) {
+  const stages = [answer.input, ...answer.layers];
+  const urls = [...stages.map((s) => shown(s, backward).url), ...stages.map((s) => s.image_url),
+    ...(answer.input.grad ? stages.map((s) => s.grad.image_url) : [])];
   urls.filter(Boolean).forEach((url) => warmImage(mapUrl(url, view)));
 }
 

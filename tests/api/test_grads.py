@@ -151,16 +151,20 @@ def test_a_malformed_backward_is_a_validation_422(client: TestClient, backward: 
 
 def test_gradient_maps_drawn_alongside_a_run_are_the_maps_drawn_when_asked(settings, monkeypatch) -> None:
     """draw_maps=true starts every gradient map before the answer is written (each drawn once, none after the
-    answer), and a map asked for is that drawing: the same PNG a run without draw_maps draws when asked."""
+    answer), and a map asked for is that drawing: the same PNG a run without draw_maps draws when asked. The
+    stages' own maps (the Forward view's) are queued behind the gradients' (the Backward view's), each once."""
     from app.main import create_app
 
     import app.runs.maps as maps_module
 
     drawn: list[str] = []  # the thread each gradient map was drawn on
+    started: list[tuple[str, int]] = []  # (what, stage) of every map drawn, in the order the drawing started
     real = maps_module._render_stage
 
     def render(result, k, query):
-        drawn.append(threading.current_thread().name.split("_")[0] if query.of is maps_module.MapOf.GRAD else "not a gradient")
+        started.append((query.of.value, k))
+        if query.of is maps_module.MapOf.GRAD:
+            drawn.append(threading.current_thread().name.split("_")[0])
         return real(result, k, query)
 
     monkeypatch.setattr(maps_module, "_render_stage", render)
@@ -170,10 +174,15 @@ def test_gradient_maps_drawn_alongside_a_run_are_the_maps_drawn_when_asked(setti
     for draw_maps in (True, False):
         with TestClient(create_app(settings.model_copy(update={"data_dir": settings.data_dir / str(draw_maps)}))) as client:
             drawn.clear()
+            started.clear()
             answer = client.post("/api/pipeline/run", params={"draw_maps": str(draw_maps).lower(), **view}, json=body).json()
             urls = [answer["input"]["grad"]["image_url"]] + [layer["grad"]["image_url"] for layer in answer["layers"]]
             pngs[draw_maps] = [client.get(u, params=view) for u in urls]
             assert all(r.status_code == 200 and r.headers["content-type"] == "image/png" for r in pngs[draw_maps])
             # every gradient map once: on the drawing threads alongside the run, or on the server's thread pool when asked for
             assert len(drawn) == len(urls) and {n.startswith("layerlab-maps") for n in drawn} == {draw_maps}, drawn
+            if draw_maps:  # then every stage map once, none started before the gradients' (two threads: the last two may swap)
+                client.get(answer["layers"][-1]["image_url"], params=view)  # waits for the last one queued
+                assert sorted(started) == sorted([("grad", k) for k in range(len(urls))] + [("output", k) for k in range(len(urls))])
+                assert {what for what, _ in started[: len(urls) - 1]} == {"grad"}, started
     assert [r.content for r in pngs[True]] == [r.content for r in pngs[False]]

@@ -13,9 +13,15 @@ BACKWARD = {**CONV_BY_HAND, "direction": "backward", "backward": {"loss": "outpu
 
 
 def test_backward_shows_gradient_maps_and_explains_a_gradient_value(page, tmp_path) -> None:
+    asked: list[str] = []  # the maps the page asks for, in order
+    page.on("request", lambda r: "/api/runs/" in r.url and ".png" in r.url and asked.append(r.url.split("/api/runs/")[1].split("?")[0]))
     detail = open_detail(page, BACKWARD, 0)
     maps = page.locator("#stages img.map")
     assert all("/grads/" in src for src in maps.evaluate_all("imgs => imgs.map((i) => i.src)"))
+    # The gradients' maps (shown) are asked for first; the stages' own ones after, so the switch back is instant.
+    page.wait_for_function("() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/maps/')).length >= 2")
+    first_stage_map = next(i for i, url in enumerate(asked) if "/maps/" in url)
+    assert [url.split("/")[1] for url in asked[:first_stage_map]] == ["grads", "grads"], asked  # input and the one layer
     assert page.get_by_test_id("backward-toggle").locator("[data-direction=backward]").get_attribute("aria-pressed") == "true"
     assert hover_cell(page, detail, 0, 1, 2) == "[0, 0, 1, 2] = 2"  # kernel[0][1]
     page.mouse.down()

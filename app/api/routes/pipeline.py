@@ -24,7 +24,9 @@ def run(
     draw_maps: Annotated[bool, Query(description="Draw every stage's map (as the map query asks) alongside the run, each from "
                                      "the moment its stage exists, so the maps a page asks for next are ready sooner.")] = False,
 ) -> Response:
-    result = runs.run(request, maps.alongside(query) if draw_maps else None)
+    # A run with backward shows its gradients: their maps come first (grads_alongside), its stages' after.
+    alongside = draw_maps and request.backward is None
+    result = runs.run(request, maps.alongside(query) if alongside else None)
     if draw_maps:
         maps.grads_alongside(result, query)  # the gradients' maps: drawn while the answer is written
         background.add_task(maps.draw_ahead, result, query)  # a cached run's maps: drawn after answering
