@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
 from . import __version__
+from .api.drawn_maps import DrawnMaps
 from .api.errors import install_error_handlers
 from .api.limits import BodyLimit, ComputeGate
 from .api.main import compute_paths, include_routers
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: every answer, refusals included, is timed and carries the headers.
     app.add_middleware(ComputeGate, settings=settings, paths=compute_paths())
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(DrawnMaps)  # a map already drawn: answered before the gate and routing
     install_cors(app, settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)

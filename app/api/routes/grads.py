@@ -15,7 +15,7 @@ from ...runs.export import npy_bytes
 from ...runs.maps import MapOf
 from ..deps import MapsDep, RunsDep
 from ..schemas import MapLayoutResponse, map_layout_response
-from .runs import _HEADERS, _PNG, Layer, MapQueryDep, Stage, _sample_error, map_png
+from .runs import IMMUTABLE, _PNG, Layer, MapQueryDep, Stage, _sample_error, map_png
 
 router = APIRouter(prefix="/api/runs", tags=["gradients"])
 
@@ -36,21 +36,21 @@ def grad_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, re
         layout = maps.layout(run_id, k, replace(query, of=MapOf.GRAD))
     except RenderError as exc:
         raise _sample_error(exc) from exc
-    response.headers.update(_HEADERS)
+    response.headers.update(IMMUTABLE)
     return map_layout_response(layout)
 
 
 @router.get("/{run_id}/stages/{k}/grads.npy", response_class=Response, responses=_NPY | _NO_GRADS,
             summary="∂L/∂ stage k's output, every value, as a numpy .npy file (any size)")
 def grad_values(run_id: str, k: Stage, runs: RunsDep) -> Response:
-    return Response(npy_bytes(runs.get(run_id).grad(k).tensor), media_type="application/octet-stream", headers=_HEADERS)
+    return Response(npy_bytes(runs.get(run_id).grad(k).tensor), media_type="application/octet-stream", headers=IMMUTABLE)
 
 
 @router.get("/{run_id}/stages/{k}/param_grads/{name}.npy", response_class=Response, responses=_NPY | _NO_GRADS,
             summary="∂L/∂ layer k's parameter (weight, bias, …) as a numpy .npy file")
 def param_grad_values(run_id: str, k: Layer, name: ParamName, runs: RunsDep) -> Response:
     tensor = runs.get(run_id).param_grad(k, name).tensor
-    return Response(npy_bytes(tensor), media_type="application/octet-stream", headers=_HEADERS)
+    return Response(npy_bytes(tensor), media_type="application/octet-stream", headers=IMMUTABLE)
 
 
 @router.get("/{run_id}/stages/{k}/param_grads/{name}.png", response_class=Response, responses=_PNG | _NO_GRADS,
@@ -58,4 +58,4 @@ def param_grad_values(run_id: str, k: Layer, name: ParamName, runs: RunsDep) -> 
 def param_grad_map(run_id: str, k: Layer, name: ParamName, runs: RunsDep, normalize: Normalize = Normalize.SHARED) -> Response:
     tensor = runs.get(run_id).param_grad(k, name).tensor
     return Response(encode_png(draw_weight(tensor, normalize)),
-                    media_type="image/png", headers=_HEADERS)
+                    media_type="image/png", headers=IMMUTABLE)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from ...errors import NotFoundError
 from ...render import Colormap, Normalize, RenderError, draw_stage, draw_weight, encode_png, indices_mask
@@ -21,20 +22,27 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 _PNG = {200: {"content": {"image/png": {}}}, 404: {"description": "Unknown run, or no such stage"}}
 # A run id is a hash of its request, so a picture at a URL never changes.
-_HEADERS = {"Cache-Control": "public, max-age=86400, immutable"}
+IMMUTABLE = {"Cache-Control": "public, max-age=86400, immutable"}
 
 
 def _png(image) -> Response:
-    return Response(encode_png(image), media_type="image/png", headers=_HEADERS)
+    return Response(encode_png(image), media_type="image/png", headers=IMMUTABLE)
 
 
-async def map_query(  # async: it only reads the query (no thread pool hand-off)
-    colormap: Colormap = Colormap.AUTO,
-    normalize: Normalize = Normalize.PER_CHANNEL,
-    sample: Annotated[int | None, Query(ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")] = None,
-    tile: Annotated[int, Query(ge=96, le=1024, description="Largest side of each tile in a grid, px (larger maps are shrunk by area).")] = MAX_TILE,
-) -> MapQuery:
-    return MapQuery(colormap, normalize, sample, tile)
+class MapQueryParams(BaseModel):
+    """How a stage map is drawn: the query of every map route, and of app.api.drawn_maps's answers."""
+
+    colormap: Colormap = Colormap.AUTO
+    normalize: Normalize = Normalize.PER_CHANNEL
+    sample: int | None = Field(None, ge=0, description="Item of the batch; default: whole batch for images, item 0 otherwise.")
+    tile: int = Field(MAX_TILE, ge=96, le=1024, description="Largest side of each tile in a grid, px (larger maps are shrunk by area).")
+
+    def map_query(self) -> MapQuery:
+        return MapQuery(self.colormap, self.normalize, self.sample, self.tile)
+
+
+async def map_query(params: Annotated[MapQueryParams, Query()]) -> MapQuery:  # async: it only reads the query
+    return params.map_query()
 
 
 MapQueryDep = Annotated[MapQuery, Depends(map_query)]
@@ -54,7 +62,7 @@ async def map_png(maps: StageMaps, run_id: str, k: int, query: MapQuery) -> Resp
             png = await run_in_threadpool(maps.png, run_id, k, query)
         except RenderError as exc:
             raise _sample_error(exc) from exc
-    return Response(png, media_type="image/png", headers=_HEADERS)
+    return Response(png, media_type="image/png", headers=IMMUTABLE)
 
 
 @router.get("/{run_id}/maps/{k}.png", response_class=Response, responses=_PNG, summary="Stage k drawn as an image grid")
@@ -68,7 +76,7 @@ def stage_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, r
         layout = maps.layout(run_id, k, query)
     except RenderError as exc:
         raise _sample_error(exc) from exc
-    response.headers.update(_HEADERS)
+    response.headers.update(IMMUTABLE)
     return map_layout_response(layout)
 
 
@@ -79,7 +87,7 @@ def stage_map_layout(run_id: str, k: Stage, maps: MapsDep, query: MapQueryDep, r
     summary="The run's trace as a torchinfo-style text table (shapes, params, mult-adds, notes)",
 )
 def run_trace_text(run_id: str, runs: RunsDep) -> PlainTextResponse:
-    return PlainTextResponse(trace_table(runs.get(run_id).trace), headers=_HEADERS)
+    return PlainTextResponse(trace_table(runs.get(run_id).trace), headers=IMMUTABLE)
 
 
 @router.get("/{run_id}/weights/{k}.png", response_class=Response, responses=_PNG, summary="Layer k's weight (one row per output channel)")
