@@ -45,7 +45,6 @@ COMPUTE = (
 OTHER = ((health, {}), (i18n, {}), (layers, {}), (examples, {}), (colormaps, {}), (datasets, {}), (jobs, _BODY | _STORES | _JOBS), (pages, {}))
 
 
-
 def include_routers(app: FastAPI) -> None:
     """Every router straight into the app: one level of routers to match a request against, not two
     (FastAPI matches each included router in turn; a map's GET spent ~30 % of its server time there)."""
