@@ -182,7 +182,8 @@ def test_gradient_maps_drawn_alongside_a_run_are_the_maps_drawn_when_asked(setti
             # every gradient map once: on the drawing threads alongside the run, or on the server's thread pool when asked for
             assert len(drawn) == len(urls) and {n.startswith("layerlab-maps") for n in drawn} == {draw_maps}, drawn
             if draw_maps:  # then every stage map once, none started before the gradients' (two threads: the last two may swap)
-                client.get(answer["layers"][-1]["image_url"], params=view)  # waits for the last one queued
+                for url in [answer["input"]["image_url"]] + [layer["image_url"] for layer in answer["layers"]]:
+                    assert client.get(url, params=view).status_code == 200  # each waits for its drawing
                 assert sorted(started) == sorted([("grad", k) for k in range(len(urls))] + [("output", k) for k in range(len(urls))])
                 assert {what for what, _ in started[: len(urls) - 1]} == {"grad"}, started
     assert [r.content for r in pngs[True]] == [r.content for r in pngs[False]]
