@@ -109,7 +109,7 @@ def _tiled(levels: torch.Tensor, layout: MapLayout) -> torch.Tensor:
     out = np.full((height, width), 255, dtype=np.uint8)
     slots = out[pad:, pad:].reshape(rows, th + pad, columns, tw + pad)  # splitting axes: a view, never a copy
     blocks = slots[:, :th, :, :tw].reshape(rows, h, fh, columns, tw)
-    assert np.shares_memory(blocks, out)
+    assert blocks.base is out  # a view: what is written below lands in the picture
     blocks[...] = wide.reshape(rows, columns, h, tw).transpose(0, 2, 1, 3)[:, :, None]  # each row fh times
     return torch.from_numpy(out).unsqueeze(0)  # (1, H, W)
 

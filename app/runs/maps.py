@@ -112,11 +112,13 @@ class StageMaps:
         made the run's answer ~40 % slower on two cores, for pictures the page does not show first.)"""
         if result.trace.grads is None:
             return
-        grad_query, map_query = replace(query, of=MapOf.GRAD), replace(query, of=MapOf.OUTPUT)
+        self._queue(result, replace(query, of=MapOf.GRAD))
+        self._queue(result, replace(query, of=MapOf.OUTPUT))
+
+    def _queue(self, result: RunResult, query: MapQuery) -> None:
+        """Every stage of ``result`` drawn as ``query`` asks, queued on the drawing threads in stage order."""
         for k in range(len(result.trace.stages) + 1):
-            self._submit((result.run_id, k, grad_query), partial(_render_stage, result, k, grad_query))
-        for k in range(len(result.trace.stages) + 1):
-            self._submit(self._key(result.run_id, result.request, k, map_query), partial(_render_stage, result, k, map_query))
+            self._submit(self._key(result.run_id, result.request, k, query), partial(_render_stage, result, k, query))
 
     def _submit(self, key: Key, picture: Callable[[], Drawn]) -> None:
         """Draws ``picture`` on a drawing thread unless that map is drawn or being drawn already."""
