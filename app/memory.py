@@ -4,6 +4,10 @@ The server: glibc raises its mmap threshold after large blocks are freed, so lat
 run's outputs, evicted from the run cache a moment later) come from the heap, whose freed space
 stays in the process: RSS grew ~70 MB above the run cache's budget in ``bench/render_bench.py``. A
 fixed threshold keeps every large tensor in its own mapping, returned to the system when it is freed.
+It is 1 MiB, not glibc's initial 128 KiB: each block in a mapping of its own is page-faulted in afresh on
+every use, and importing a 583 kB model file copies it ~8 times (the form, the upload, the safetensors
+file, ...). At 256 KiB an import and its first run took 1,119 + 156 page faults and ~2 ms more
+(models_bench); at 1 MiB 416 + 6. Tensors worth returning (a 512x512 image's stages) are far bigger.
 
 A training worker wants the opposite. Every step allocates and frees the same activations and
 gradients (8 MB each for example 14 at batch 64); left to glibc's sliding threshold they were often
@@ -26,7 +30,7 @@ log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 256 * 1024
+MMAP_THRESHOLD = 1024 * 1024
 REUSE_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed on 64-bit; bigger blocks are still mapped
 REUSE_TRIM_THRESHOLD = 1024 * 1024 * 1024
 
