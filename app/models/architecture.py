@@ -3,6 +3,8 @@ carries itself (an ONNX file's initializers), before planning and mapping (:mod:
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -41,10 +43,16 @@ class Architecture:
     hint: str = ""  # added to a planning refusal: what the text may not show
 
 
+# The same print(model) text comes again and again (each retrained network imported): parsed once (~0.8 ms
+# for example 14). Refusals raise, and lru_cache keeps no exception.
+_parsed = functools.lru_cache(maxsize=32)(parse_printed)
+
+
 def from_printed(text: str) -> Architecture:
-    printed = parse_printed(text)
+    printed = _parsed(text)
     hint = " (print(model) does not show functional calls such as torch.flatten or F.relu: see notes.)" if printed.custom else ""
-    return Architecture(Source.PRINT, [p.config for p in printed.layers], [p.path for p in printed.layers], printed.notes, hint=hint)
+    layers = [copy.deepcopy(p.config) for p in printed.layers]  # the caller's own: the cached parse is never handed out
+    return Architecture(Source.PRINT, layers, [p.path for p in printed.layers], list(printed.notes), hint=hint)
 
 
 def from_layers(layers: list[Any]) -> Architecture:
