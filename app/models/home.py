@@ -19,7 +19,8 @@ from ..errors import NotFoundError
 from ..lru import ByteLRU
 from .checkpoints import JobCheckpoints
 from .sources import JobWeights, ModelWeights
-from .store import ModelInfo, ModelStore, Network, state_dict_bytes
+from .safetensors_file import state_dict_bytes
+from .store import ModelInfo, ModelStore, Network
 
 Source = JobWeights | ModelWeights
 JOB_INPUT_SHAPE = (1, 3, 32, 32)  # jobs train on CIFAR-10 images

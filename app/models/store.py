@@ -33,6 +33,7 @@ from ..engine.rng import seeded
 from ..engine.run import build_modules
 from ..errors import NotFoundError
 from ..storage import write_atomic
+from .safetensors_file import SafetensorsFile
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 WEIGHTS_FILE = "weights.safetensors"
@@ -80,16 +81,6 @@ class ModelInfo:
         return f"/api/models/{self.model_id}/weights.safetensors"
 
 
-def state_dict_bytes(state_dict: dict[str, torch.Tensor]) -> bytes:
-    """The ``.safetensors`` file of a state_dict (contiguous copies where needed; one tensor per key)."""
-    return safetensors.torch.save({k: v.detach().contiguous().clone() if _shares(v) else v.detach().contiguous() for k, v in state_dict.items()})
-
-
-def _shares(tensor: torch.Tensor) -> bool:
-    # safetensors refuses tensors that share storage (a view of a bigger tensor, a tied weight).
-    return tensor.untyped_storage().nbytes() != tensor.numel() * tensor.element_size()
-
-
 def _mapping_row(row: Any) -> dict[str, Any]:
     data = vars(row) if hasattr(row, "__dataclass_fields__") else dict(row)  # vars: asdict would deep-copy it
     return {k: data[k] for k in ("key", "layer", "module", "param", "shape") if k in data}
@@ -115,9 +106,11 @@ class ModelStore:
         layers, input_shape = [dict(layer) for layer in network.layers], list(network.input_shape)
         plan = make_plan(tuple(input_shape), layers, self.max_elements)  # refuses what torch would (LayerError)
         state_dict = network.state_dict if network.state_dict is not None else self._initial_weights(plan, seed)
-        weights = state_dict_bytes(state_dict)
+        weights = SafetensorsFile(state_dict)  # hashed and written in parts, never joined in memory
         architecture = json.dumps({"layers": layers, "input_shape": input_shape}, sort_keys=True, separators=(",", ":"))
-        model_id = hashlib.sha256(architecture.encode() + b"\0" + weights).hexdigest()[:32]
+        digest = hashlib.sha256(architecture.encode() + b"\0")
+        weights.feed(digest)
+        model_id = digest.hexdigest()[:32]
         folder = self.models_dir / model_id
         if (folder / "model.json").is_file():
             (folder / "model.json").touch()  # imported again: young again for pruning
@@ -135,7 +128,7 @@ class ModelStore:
         )
         text = json.dumps({f.name: getattr(info, f.name) for f in fields(info)})  # plain data already: no asdict copy
         try:
-            write_atomic(folder / WEIGHTS_FILE, weights)
+            write_atomic(folder / WEIGHTS_FILE, weights.write_to)
             write_atomic(folder / "model.json", text.encode())  # last: the folder is complete
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)  # a full disk leaves no half model behind

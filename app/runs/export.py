@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..engine.shapes import shape_text
-from ..models.store import state_dict_bytes
+from ..models.safetensors_file import state_dict_bytes
 from .maps import MapQuery, StageMaps
 from .store import RunResult
 
