@@ -65,3 +65,17 @@ def test_a_line_that_is_not_a_lab_layer_is_refused_quoting_it(text: str, quoted:
         parse_printed(text)
     assert quoted in caught.value.message and words in caught.value.message
     assert caught.value.field == "architecture" and quoted in caught.value.context["line"]
+
+
+def test_the_same_text_imported_twice_is_parsed_once_and_each_import_gets_its_own_layers() -> None:
+    from app.models import architecture
+
+    text = str(ModernNet())
+    architecture._parsed.cache_clear()
+    first = architecture.from_printed(text)
+    first.layers[0]["out_channels"] = 999  # what one import does with its layers stays its own
+    first.notes.append("mine")
+    second = architecture.from_printed(text)
+    assert architecture._parsed.cache_info().hits == 1
+    assert second.layers[0]["out_channels"] == 32 and "mine" not in second.notes
+    assert second.layers == [p.config for p in parse_printed(text).layers]
