@@ -48,8 +48,12 @@ LAYERS = [
 ]
 
 
-def _body(seed: int) -> dict[str, Any]:
-    return {"input": {"source": "cifar10", "split": "test", "index": seed % 200}, "layers": LAYERS, "seed": seed}
+def _body(seed: int, batch: int = 1) -> dict[str, Any]:
+    """One CIFAR-10 test image (batch 1), or ``batch`` of them as one input (``cifar10_batch``)."""
+    if batch == 1:
+        return {"input": {"source": "cifar10", "split": "test", "index": seed % 200}, "layers": LAYERS, "seed": seed}
+    start = seed % (200 - batch + 1)  # the bundled sample's test split holds 200 images
+    return {"input": {"source": "cifar10_batch", "split": "test", "start": start, "count": batch}, "layers": LAYERS, "seed": seed}
 
 
 def _essence(answer: dict[str, Any]) -> list[Any]:
@@ -58,7 +62,7 @@ def _essence(answer: dict[str, Any]) -> list[Any]:
     return [answer["run_id"], answer["input"]["stats"], stages, answer["code"]]
 
 
-def _client(base: str, first_seed: int, seed_step: int, start: float, stop: float) -> tuple[dict[int, Any], list[float]]:
+def _client(base: str, first_seed: int, seed_step: int, start: float, stop: float, batch: int) -> tuple[dict[int, Any], list[float]]:
     """One client process: posts from ``start`` until ``stop`` (wall clock), seeds first_seed, +seed_step, …"""
     bodies: dict[int, bytes] = {}
     server_ms: list[float] = []
@@ -68,7 +72,7 @@ def _client(base: str, first_seed: int, seed_step: int, start: float, stop: floa
         for seed in itertools.count(first_seed, seed_step):
             if time.time() >= stop:
                 break
-            r = client.post("/api/pipeline/run", json=_body(seed))
+            r = client.post("/api/pipeline/run", json=_body(seed, batch))
             r.raise_for_status()
             bodies[seed] = r.content
             server_ms.append(float(r.headers["server-timing"].split("dur=")[1]))
@@ -77,10 +81,10 @@ def _client(base: str, first_seed: int, seed_step: int, start: float, stop: floa
     return {seed: _essence(json.loads(body)) for seed, body in bodies.items()}, server_ms
 
 
-def _phase(pool: ProcessPoolExecutor, base: str, clients: int, seconds: float, first_seed: int) -> tuple[float, float, dict[int, Any]]:
+def _phase(pool: ProcessPoolExecutor, base: str, clients: int, seconds: float, first_seed: int, batch: int) -> tuple[float, float, dict[int, Any]]:
     """Requests per second and mean server ms with ``clients`` processes posting at once for ``seconds``."""
     start = time.time() + 1.0  # every client process is ready and connected by then
-    futures = [pool.submit(_client, base, first_seed + i, clients, start, start + seconds) for i in range(clients)]
+    futures = [pool.submit(_client, base, first_seed + i, clients, start, start + seconds, batch) for i in range(clients)]
     answers: dict[int, Any] = {}
     server_ms: list[float] = []
     for future in futures:
@@ -90,7 +94,7 @@ def _phase(pool: ProcessPoolExecutor, base: str, clients: int, seconds: float, f
     return len(answers) / seconds, sum(server_ms) / len(server_ms) if server_ms else float("nan"), answers
 
 
-def measure(seconds: float, web_workers: int) -> None:
+def measure(seconds: float, web_workers: int, batch: int) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         # One torch thread per run, so two runs can use the two cores; nothing cached, so a request
         # asked again is computed again.
@@ -100,14 +104,14 @@ def measure(seconds: float, web_workers: int) -> None:
         try:
             with httpx.Client(base_url=base, timeout=120) as client:  # first runs import and allocate: not timed
                 for seed in range(5):
-                    client.post("/api/pipeline/run", json=_body(seed)).raise_for_status()
+                    client.post("/api/pipeline/run", json=_body(seed, batch)).raise_for_status()
             with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-                _phase(pool, base, 2, 2.0, 1_000_000)  # warm up: imports, first allocations, both threads of the server's pool
-                one, one_ms, _ = _phase(pool, base, 1, seconds, 2_000_000)
-                two, two_ms, concurrent = _phase(pool, base, 2, seconds, 3_000_000)
+                _phase(pool, base, 2, 2.0, 1_000_000, batch)  # warm up: imports, first allocations, both threads of the server's pool
+                one, one_ms, _ = _phase(pool, base, 1, seconds, 2_000_000, batch)
+                two, two_ms, concurrent = _phase(pool, base, 2, seconds, 3_000_000, batch)
             load = os.getloadavg()
             with httpx.Client(base_url=base, timeout=60) as client:
-                differ = [s for s, a in concurrent.items() if _essence(client.post("/api/pipeline/run", json=_body(s)).json()) != a]
+                differ = [s for s, a in concurrent.items() if _essence(client.post("/api/pipeline/run", json=_body(s, batch)).json()) != a]
         finally:
             server.stop()
     print(f"LAYERLAB_WEB_WORKERS={web_workers} ({web_workers} server process{'es' if web_workers > 1 else ''}):")
@@ -124,9 +128,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("seconds", nargs="?", type=float, default=10.0, help="seconds per phase")
     parser.add_argument("--web-workers", default="1,2", help="server processes to measure, comma-separated")
+    parser.add_argument("--batch", type=int, default=1, help="CIFAR-10 images per request (32: the outside check's batches)")
     args = parser.parse_args()
     for web_workers in (int(n) for n in args.web_workers.split(",")):
-        measure(args.seconds, web_workers)
+        measure(args.seconds, web_workers, args.batch)
 
 
 if __name__ == "__main__":
