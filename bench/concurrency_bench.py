@@ -1,11 +1,12 @@
 """Do two users' runs overlap? One client vs two concurrent clients against the real server.
 
-    scripts/run bench/concurrency_bench.py [seconds per phase, default 10] [--web-workers 1,2]
+    scripts/run bench/concurrency_bench.py [seconds per phase, default 10] [--web-workers 1,2] [--batch 32]
 
 Starts ``python -m app`` in a subprocess (tests/live_server.py) with ``LAYERLAB_TORCH_THREADS=1`` (one torch thread
 per run, so two runs can use the two cores) and the run cache off (every request computes), then
 posts the CIFAR-10 pipeline ``Conv2d(3,16,3,p=1) → ReLU → MaxPool2d(2) → Conv2d(16,32,3,p=1)`` on
-``cifar10`` test images, a fresh seed per request, for a fixed time: first from one client, then
+``cifar10`` test images (or ``--batch N`` of them a request, as ``cifar10_batch``; the outside check
+of issue 21 used 32), a fresh seed per request, for a fixed time: first from one client, then
 from two clients at once. Each client is its own process, as two users' scripts or browsers are:
 client threads in one process share its GIL while decoding ~100 kB answers, which held two
 "concurrent" clients to ~1.2x whatever the server did. Prints both throughputs and their
@@ -114,7 +115,8 @@ def measure(seconds: float, web_workers: int, batch: int) -> None:
                 differ = [s for s, a in concurrent.items() if _essence(client.post("/api/pipeline/run", json=_body(s, batch)).json()) != a]
         finally:
             server.stop()
-    print(f"LAYERLAB_WEB_WORKERS={web_workers} ({web_workers} server process{'es' if web_workers > 1 else ''}):")
+    images = "one CIFAR-10 image" if batch == 1 else f"{batch} CIFAR-10 images"
+    print(f"LAYERLAB_WEB_WORKERS={web_workers} ({web_workers} server process{'es' if web_workers > 1 else ''}), {images} a request:")
     print(f"  one client:   {one:6.1f} runs/s   (server {one_ms:.1f} ms per run)")
     print(f"  two clients:  {two:6.1f} runs/s   (server {two_ms:.1f} ms per run)")
     print(f"  ratio:        {two / one:.2f}   (target ≥ 1.6 on 2 cores)")
