@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from .backward import Backward, Gradients, PreparedLoss, check_output_index, gradients, objective, prepare_loss
+from .built import BuiltNetwork, BuiltNetworks
 from .captured import captured_warnings
 from .errors import InputError, LayerError
 from .explain import explain_refusal
@@ -155,6 +156,7 @@ def run_pipeline(
     backward: Backward | None = None,
     on_stage: StageReady | None = None,
     built: list[nn.Module] | None = None,
+    reuse: BuiltNetworks | None = None,
 ) -> Trace:
     """Plan on meta (refusing early), then build and run on the CPU, capturing every stage.
 
@@ -165,6 +167,8 @@ def run_pipeline(
     Each stage's statistics are computed beside the next layer's forward pass (:func:`.summary.stats_soon`).
     ``built``, when given, receives the modules the run built (an eval run leaves them as built: attributions
     reuse them instead of building the network again).
+    ``reuse``: the networks already built with these ``weights`` (:mod:`.built`); a plain eval forward pass
+    takes its plan's from there, or builds it and leaves it there.
     """
     x = x.to(torch.float32)
     check_input(x, max_elements)
@@ -172,9 +176,18 @@ def run_pipeline(
     plan = make_plan(tuple(x.shape), layers, max_elements, training=training)
     prepared = _prepare_backward(backward, plan.stages[-1].output_shape if plan.stages else plan.input_shape)
     pending = [_stats_of(0, x, on_stage)]
-    built_warnings: list[list[str]] = []
-    with seeded(seed, cpu_only=True) as stream:
-        modules = build_modules(plan, mode, weights, built_warnings)
+    # A plain eval forward pass with trained weights may share its modules with other runs (.built).
+    keep = reuse if weights is not None and mode is Mode.EVAL and backward is None and built is None else None
+    kept = keep.get(plan) if keep is not None else None
+    stream = None  # the run's random stream: train mode's random layers continue it (never a reused network)
+    if kept is not None:
+        modules, built_warnings = kept.modules, [list(w) for w in kept.warnings]
+    else:
+        built_warnings = []
+        with seeded(seed, cpu_only=True) as stream:
+            modules = build_modules(plan, mode, weights, built_warnings)
+        if keep is not None:
+            keep.put(plan, BuiltNetwork(modules, [list(w) for w in built_warnings]))
     # With backward, x is a leaf that keeps its gradient and every stage's output stays in the graph
     # (``live``); the records hold detached views of the same values.
     live = [x.detach().requires_grad_(True)] if backward is not None else []
@@ -186,7 +199,7 @@ def run_pipeline(
         arg = current.clone() if getattr(module, "inplace", False) else current
         pool_indices = None if stage.indices_from is None else results[stage.indices_from].indices
         # Only a layer that draws random numbers continues the run's stream, under the RNG lock.
-        draws = stream.drawing() if training and stage.spec.random_in_train else contextlib.nullcontext()
+        draws = stream.drawing() if training and stream is not None and stage.spec.random_in_train else contextlib.nullcontext()
         with draws, captured_warnings() as caught, grad_mode():
             start = time.perf_counter()
             try:

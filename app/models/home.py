@@ -3,17 +3,19 @@
 Runs (``POST /api/pipeline/run``) and jobs (``POST /api/jobs``, the worker) both call
 :meth:`WeightsHome.resolve`, whatever the source: a stored or shipped model, or a job's checkpoint.
 Loaded state_dicts are kept in a small LRU bounded in bytes, so a run with ``weights_from`` costs
-about what the same run with the weights already in memory costs (the bench measures it).
+about what the same run with the weights already in memory costs (the bench measures it). Beside each
+one are the networks built with it (:mod:`app.engine.built`), which eval runs reuse; they go with it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..engine.built import BuiltNetworks
 from ..engine.errors import EngineError
 from ..errors import NotFoundError
 from ..lru import ByteLRU
@@ -34,6 +36,13 @@ class ResolvedWeights:
     state_dict: dict[str, torch.Tensor]  # keys "<position>.<name>"; shared, never written to
     file_name: str  # the file the run's code loads with safetensors.torch.load_file
     url: str  # where that file is downloaded
+    built: BuiltNetworks = field(default_factory=BuiltNetworks)  # networks built with state_dict, for eval runs
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    state_dict: dict[str, torch.Tensor]
+    built: BuiltNetworks  # kept and dropped with the tensors they hold
 
 
 def _nbytes(state_dict: dict[str, torch.Tensor]) -> int:
@@ -44,13 +53,13 @@ class WeightsHome:
     def __init__(self, data_dir: Path, *, max_elements: int, cache_bytes: int, models: ModelStore | None = None) -> None:
         self.models = models or ModelStore(data_dir / "models", max_elements)
         self.checkpoints = JobCheckpoints(data_dir / "jobs")
-        self._tensors: ByteLRU[tuple[str, ...], dict[str, torch.Tensor]] = ByteLRU(cache_bytes, _nbytes)
+        self._tensors: ByteLRU[tuple[str, ...], _Loaded] = ByteLRU(cache_bytes, lambda loaded: _nbytes(loaded.state_dict))
 
     def save(self, network: Network, *, name: str | None = None, seed: int = 0) -> ModelInfo:
         """Store an imported network; its weights stay in memory for the runs that follow."""
         info = self.models.save(network, name=name, seed=seed)
         if network.state_dict is not None:
-            self._tensors.put(("model", info.model_id), dict(network.state_dict))
+            self._tensors.put(("model", info.model_id), _Loaded(dict(network.state_dict), BuiltNetworks()))
         return info
 
     def pin(self, source: Source) -> Source:
@@ -95,19 +104,24 @@ class WeightsHome:
         else:
             file_name = f"{pinned.job_id}-epoch-{pinned.epoch}.safetensors"
             url = f"/api/jobs/{pinned.job_id}/weights.safetensors?epoch={pinned.epoch}"
-        return ResolvedWeights(pinned, self.layers(pinned), self.state_dict(pinned), file_name, url)
+        loaded = self._loaded(pinned)
+        return ResolvedWeights(pinned, self.layers(pinned), loaded.state_dict, file_name, url, loaded.built)
 
     def state_dict(self, pinned: Source) -> dict[str, torch.Tensor]:
+        return self._loaded(pinned).state_dict
+
+    def _loaded(self, pinned: Source) -> _Loaded:
         key = ("model", pinned.model_id) if isinstance(pinned, ModelWeights) else ("job", pinned.job_id, str(pinned.epoch))
-        state = self._tensors.get(key)
-        if state is None:
+        loaded = self._tensors.get(key)
+        if loaded is None:
             if isinstance(pinned, ModelWeights):
                 state = self.models.load(pinned.model_id)
             else:
                 assert pinned.epoch is not None
                 state = self.checkpoints.state_dict(pinned.job_id, pinned.epoch)
-            self._tensors.put(key, state)
-        return state
+            loaded = _Loaded(state, BuiltNetworks())
+            self._tensors.put(key, loaded)
+        return loaded
 
     def safetensors(self, source: Source) -> tuple[str, bytes]:
         """(file name, ``.safetensors`` bytes) of any source: a model's file as stored, a checkpoint converted."""

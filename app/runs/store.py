@@ -205,6 +205,7 @@ class RunStore:
             source.tensor, layers, seed=request.seed, mode=request.mode, max_elements=settings.max_elements,
             weights=None if weights is None else weights.state_dict, backward=backward,
             on_stage=None if on_stage is None else partial(on_stage, RunStart(run_id, request, source.is_image)), built=built,
+            reuse=None if weights is None else weights.built,
         )
         file_name = None if weights is None else weights.file_name
         code = pipeline_code(trace.plan, request.seed, request.mode, source.code, file_name, None if weights is None else weights.url, backward)
