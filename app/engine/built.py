@@ -42,7 +42,7 @@ class BuiltNetworks:
     def get(self, plan: Plan) -> BuiltNetwork | None:
         with self._lock:
             item = self._items.get(id(plan))
-            if item is None or item[0] is not plan:
+            if item is None:
                 return None
             self._items.move_to_end(id(plan))
             return item[1]

@@ -181,13 +181,13 @@ def run_pipeline(
     kept = keep.get(plan) if keep is not None else None
     stream = None  # the run's random stream: train mode's random layers continue it (never a reused network)
     if kept is not None:
-        modules, built_warnings = kept.modules, [list(w) for w in kept.warnings]
+        modules, built_warnings = kept.modules, kept.warnings  # read only: each stage's notes get a new list
     else:
         built_warnings = []
         with seeded(seed, cpu_only=True) as stream:
             modules = build_modules(plan, mode, weights, built_warnings)
         if keep is not None:
-            keep.put(plan, BuiltNetwork(modules, [list(w) for w in built_warnings]))
+            keep.put(plan, BuiltNetwork(modules, built_warnings))
     # With backward, x is a leaf that keeps its gradient and every stage's output stays in the graph
     # (``live``); the records hold detached views of the same values.
     live = [x.detach().requires_grad_(True)] if backward is not None else []

@@ -42,7 +42,7 @@ class ResolvedWeights:
 @dataclass(frozen=True)
 class _Loaded:
     state_dict: dict[str, torch.Tensor]
-    built: BuiltNetworks  # kept and dropped with the tensors they hold
+    built: BuiltNetworks = field(default_factory=BuiltNetworks)  # kept and dropped with the tensors they hold
 
 
 def _nbytes(state_dict: dict[str, torch.Tensor]) -> int:
@@ -59,7 +59,7 @@ class WeightsHome:
         """Store an imported network; its weights stay in memory for the runs that follow."""
         info = self.models.save(network, name=name, seed=seed)
         if network.state_dict is not None:
-            self._tensors.put(("model", info.model_id), _Loaded(dict(network.state_dict), BuiltNetworks()))
+            self._tensors.put(("model", info.model_id), _Loaded(dict(network.state_dict)))
         return info
 
     def pin(self, source: Source) -> Source:
@@ -119,7 +119,7 @@ class WeightsHome:
             else:
                 assert pinned.epoch is not None
                 state = self.checkpoints.state_dict(pinned.job_id, pinned.epoch)
-            loaded = _Loaded(state, BuiltNetworks())
+            loaded = _Loaded(state)
             self._tensors.put(key, loaded)
         return loaded
 
