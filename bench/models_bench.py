@@ -6,17 +6,24 @@
     init under the round's seed, so every import is a new model) saved as ``.safetensors`` beside
     the bench. torch alone: ``load_file`` + build the ``nn.Sequential`` + ``load_state_dict`` + the
     forward pass on one CIFAR-10 test image. layerlab: ``POST /api/models`` (the file and the text of
-    ``print(model)``) then ``POST /api/pipeline/run`` with ``weights_from`` on that image, through
-    the real app in-process (Starlette's TestClient: routing, multipart, validation, JSON, no
-    socket), until the answer is parsed (by orjson, as quick as a browser's ``JSON.parse``: the standard
-    library's ``json`` took ~10 ms of it, longer than torch's whole work). Target: layerlab ≤ 3x torch.
+    ``print(model)``) then ``POST /api/pipeline/run`` with ``weights_from`` on that image, until the
+    answer is parsed (by orjson, as quick as a browser's ``JSON.parse``: the standard library's
+    ``json`` took ~10 ms of it, longer than torch's whole work). Twice: through the real app in-process
+    (Starlette's TestClient: routing, multipart, validation, JSON, no socket), and against a real server
+    (``python -m app``, as the acceptance side starts it: uvicorn, httpx over loopback). Target: ≤ 3x torch.
 (b) A run with ``weights_from`` a model against the same run with its weights already in memory: the
     same ``RunStore.run`` (pin, validate, build, load, forward, code, persist), once with the real
     weights home (model on disk, loaded tensors in its LRU) and once with a home that hands over
     tensors held in memory. A new seed each round, so the run cache never answers. Target ≤ 1.2x.
+(c) The floor under (a): the same two requests, the same bytes up and the same answers down, parsed the
+    same way, answered by a FastAPI app that does no work at all (:func:`floor_app`: it reads the form
+    and the body and sends back what layerlab answered for an earlier import). In-process and as a real
+    server (uvicorn, the same client). What (c) costs of the 3x is out of reach of anything layerlab does;
+    the rest is all there is for reading, checking, storing and running the network, its statistics and
+    its exact values.
 
-Both measured side by side, alternating within each round (which goes first alternates too); the
-median of the per-round ratios is reported, with the medians of the times and the load average
+Every pair is measured side by side, alternating within each round (the order rotates each round);
+the median of the per-round ratios is reported, with the medians of the times and the load average
 (other work on a shared machine takes cores too).
 """
 
@@ -25,15 +32,21 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import httpx
 import orjson
 import safetensors.torch
 import torch
+from fastapi import FastAPI, Form, Response, UploadFile
 from fastapi.testclient import TestClient
 from torch import nn
 
@@ -44,6 +57,7 @@ from app.models.home import ResolvedWeights, WeightsHome  # noqa: E402
 from app.models.sources import ModelWeights  # noqa: E402
 from app.runs import RunRequest  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from tests.live_server import LiveServer, free_port  # noqa: E402
 
 IMAGE = {"source": "cifar10", "split": "test", "index": 7}
 
@@ -90,27 +104,95 @@ class InMemory(WeightsHome):
         return self.resolved
 
 
-def timed(fn: Any, *args: Any) -> tuple[float, Any]:
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn(*args)
     return time.perf_counter() - start, out
 
 
-def import_and_first_run(client: TestClient, folder: Path, x: torch.Tensor, rounds: int) -> tuple[list[float], list[float]]:
+def floor_app(imported: bytes, answer: bytes) -> FastAPI:
+    """(c): the routes of (a), reading what layerlab reads (the multipart form, the JSON body) and sending
+    back the bytes layerlab answered, with nothing in between."""
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/models", status_code=201)
+    def import_nothing(architecture: Annotated[str, Form()], weights: UploadFile) -> Response:
+        weights.file.read()
+        return Response(imported, status_code=201, media_type="application/json")
+
+    @app.post("/api/pipeline/run")
+    def run_nothing(body: dict[str, Any]) -> Response:
+        return Response(answer, media_type="application/json")
+
+    return app
+
+
+def floor_from_env() -> FastAPI:
+    """:func:`floor_app` for ``uvicorn --factory`` (the live floor), its answers read from the files named."""
+    return floor_app(Path(os.environ["FLOOR_IMPORTED"]).read_bytes(), Path(os.environ["FLOOR_ANSWER"]).read_bytes())
+
+
+@contextmanager
+def floor_server(folder: Path, imported: bytes, answer: bytes) -> Iterator[str]:
+    """The floor app as a real server, started as ``python -m app`` starts layerlab's: uvicorn, which picks
+    httptools and uvloop when present."""
+    (folder / "imported.json").write_bytes(imported)
+    (folder / "answer.json").write_bytes(answer)
+    port = free_port()
+    env = {**os.environ, "FLOOR_IMPORTED": str(folder / "imported.json"), "FLOOR_ANSWER": str(folder / "answer.json")}
+    command = [sys.executable, "-m", "uvicorn", "models_bench:floor_from_env", "--factory", "--app-dir", str(Path(__file__).parent),
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the floor server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def canned_answers(client: TestClient, folder: Path) -> tuple[bytes, bytes]:
+    """What layerlab answers an import of example 14 and its first run: the floor sends these back."""
+    path = folder / "canned.safetensors"
+    safetensors.torch.save_file(example14(999).state_dict(), path)
+    imported = client.post("/api/models", data={"architecture": str(example14(0))}, files={"weights": (path.name, path.read_bytes())})
+    run = client.post("/api/pipeline/run", json={"input": IMAGE, "weights_from": {"model_id": imported.json()["model_id"]}})
+    assert imported.status_code == 201 and run.status_code == 200, (imported.text, run.text)
+    return imported.content, run.content
+
+
+def against_torch(clients: dict[str, Any], folder: Path, x: torch.Tensor, rounds: int) -> dict[str, list[float]]:
+    """Each round a new example 14, imported and run by every client and loaded and run by torch alone, in
+    an order that rotates each round. A floor's answer is canned, so only layerlab's is checked against torch."""
     architecture = str(example14(0))
-    ours, theirs = [], []
-    for i in range(rounds + 1):  # round 0 warms both up and is not counted
+    times: dict[str, list[float]] = {name: [] for name in [*clients, "torch"]}
+    for i in range(rounds + 1):  # round 0 warms everything up and is not counted
         path = folder / f"round-{i}.safetensors"
         safetensors.torch.save_file(example14(1000 + i).state_dict(), path)
-        order = [("ours", layerlab, (client, path, architecture)), ("torch", torch_alone, (path, x))]
-        results = {}
-        for name, fn, args in order if i % 2 else reversed(order):
-            results[name] = timed(fn, *args)
-        assert torch.allclose(torch.tensor(results["ours"][1]), results["torch"][1], atol=1e-5), "layerlab and torch disagree"
+        steps: list[tuple[str, Callable[[], Any]]] = [(name, partial(layerlab, client, path, architecture)) for name, client in clients.items()]
+        steps.append(("torch", partial(torch_alone, path, x)))
+        k = i % len(steps)
+        results = {name: timed(fn) for name, fn in steps[k:] + steps[:k]}
+        for name in clients:
+            if not name.startswith("floor"):
+                assert torch.allclose(torch.tensor(results[name][1]), results["torch"][1], atol=1e-5), f"{name} and torch disagree"
         if i:
-            ours.append(results["ours"][0])
-            theirs.append(results["torch"][0])
-    return ours, theirs
+            for name, (elapsed, _) in results.items():
+                times[name].append(elapsed)
+    return times
 
 
 def stored_vs_in_memory(client: TestClient, rounds: int) -> tuple[list[float], list[float]]:
@@ -142,19 +224,34 @@ def _ms(times: list[float]) -> str:
     return f"{statistics.median(times) * 1000:.1f} ms"
 
 
+def _ratio(times: dict[str, list[float]], name: str) -> str:
+    ratio = statistics.median(o / t for o, t in zip(times[name], times["torch"], strict=True))
+    return f"{_ms(times[name])} = {ratio:.2f}x torch"
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", cifar10_dir=None)
+        folder = Path(tmp)
+        settings = Settings(data_dir=folder / "data", cifar10_dir=None)
         with TestClient(create_app(settings)) as client:
             x = client.app.state.services.cifar10.images("test", 7, 1).float() / 255  # type: ignore[attr-defined]
-            ours, theirs = import_and_first_run(client, Path(tmp), x, rounds)
+            imported, answer = canned_answers(client, folder)
+            with (
+                TestClient(floor_app(imported, answer)) as floor,
+                LiveServer(folder / "live-data") as server, httpx.Client(base_url=server.url) as live,
+                floor_server(folder, imported, answer) as floor_url, httpx.Client(base_url=floor_url) as live_floor,
+            ):
+                times = against_torch({"in-process": client, "floor in-process": floor, "live": live, "floor live": live_floor}, folder, x, rounds)
             stored, memory = stored_vs_in_memory(client, rounds)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    first = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
     cached = statistics.median(s / m for s, m in zip(stored, memory, strict=True))
     print(json.dumps({"rounds": rounds, "load_average": load, "torch_threads": torch.get_num_threads()}))
-    print(f"(a) import + first run: layerlab {_ms(ours)}, torch alone {_ms(theirs)}; ratio {first:.2f} (target <= 3)")
+    print(f"torch alone (load_file, build, load_state_dict, forward): {_ms(times['torch'])}")
+    print(f"(a) import + first run, in-process: layerlab {_ratio(times, 'in-process')} (target <= 3)")
+    print(f"(a) import + first run, real server: layerlab {_ratio(times, 'live')} (target <= 3)")
+    print(f"(c) the same requests answered by an app that does no work, in-process: {_ratio(times, 'floor in-process')}")
+    print(f"(c) the same requests answered by an app that does no work, real server: {_ratio(times, 'floor live')}")
     print(f"(b) run with weights_from a model {_ms(stored)}, weights in memory {_ms(memory)}; ratio {cached:.2f} (target <= 1.2)")
 
 
