@@ -32,12 +32,10 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,7 +55,7 @@ from app.models.home import ResolvedWeights, WeightsHome  # noqa: E402
 from app.models.sources import ModelWeights  # noqa: E402
 from app.runs import RunRequest  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from tests.live_server import LiveServer, free_port  # noqa: E402
+from tests.live_server import LiveServer  # noqa: E402
 
 IMAGE = {"source": "cifar10", "split": "test", "index": 7}
 
@@ -136,32 +134,13 @@ def floor_from_env() -> FastAPI:
     return floor_app(Path(os.environ["FLOOR_IMPORTED"]).read_bytes(), Path(os.environ["FLOOR_ANSWER"]).read_bytes())
 
 
-@contextmanager
-def floor_server(folder: Path, imported: bytes, answer: bytes) -> Iterator[str]:
-    """The floor app as a real server, started as ``python -m app`` starts layerlab's: uvicorn, which picks
-    httptools and uvloop when present."""
+def floor_server(folder: Path, imported: bytes, answer: bytes) -> LiveServer:
+    """The floor app as a real server, under uvicorn as ``python -m app`` serves layerlab (httptools and
+    uvloop when present), started and stopped by the same harness."""
     (folder / "imported.json").write_bytes(imported)
     (folder / "answer.json").write_bytes(answer)
-    port = free_port()
-    env = {**os.environ, "FLOOR_IMPORTED": str(folder / "imported.json"), "FLOOR_ANSWER": str(folder / "answer.json")}
-    command = [sys.executable, "-m", "uvicorn", "models_bench:floor_from_env", "--factory", "--app-dir", str(Path(__file__).parent),
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the floor server did not start") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    serve = ("-m", "uvicorn", "models_bench:floor_from_env", "--factory", "--app-dir", str(Path(__file__).parent))
+    return LiveServer(folder / "floor-data", serve=serve, FLOOR_IMPORTED=str(folder / "imported.json"), FLOOR_ANSWER=str(folder / "answer.json"))
 
 
 def canned_answers(client: TestClient, folder: Path) -> tuple[bytes, bytes]:
@@ -240,7 +219,7 @@ def main() -> None:
             with (
                 TestClient(floor_app(imported, answer)) as floor,
                 LiveServer(folder / "live-data") as server, httpx.Client(base_url=server.url) as live,
-                floor_server(folder, imported, answer) as floor_url, httpx.Client(base_url=floor_url) as live_floor,
+                floor_server(folder, imported, answer) as floor_live, httpx.Client(base_url=floor_live.url) as live_floor,
             ):
                 times = against_torch({"in-process": client, "floor in-process": floor, "live": live, "floor live": live_floor}, folder, x, rounds)
             stored, memory = stored_vs_in_memory(client, rounds)

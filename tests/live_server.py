@@ -29,9 +29,14 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, log: Path | None = None, root: Path = ROOT, **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, log: Path | None = None, root: Path = ROOT, serve: tuple[str, ...] = ("-m", "app"), **env: str
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.root = Path(root)  # the checkout whose app runs (a bench may compare another one)
+        # What the interpreter runs, before host, port and log level: layerlab, or another app under uvicorn
+        # (a bench's baseline), started, waited for on /healthz and stopped the same way.
+        self.serve = serve
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("LAYERLAB_")}
@@ -51,7 +56,7 @@ class LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+                [sys.executable, *self.serve, "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
                 cwd=self.root, env=self._env, stdout=log, stderr=subprocess.STDOUT,
             )
         return self
